@@ -1,0 +1,7 @@
+// bertcpp/bertcpp.hpp - everything public in one include.
+#pragma once
+
+#include "bertcpp/error.hpp"
+#include "bertcpp/model.hpp"
+#include "bertcpp/tensor.hpp"
+#include "bertcpp/tokenizer.hpp"

@@ -1,0 +1,116 @@
+// bertcpp/model.hpp - load a Hugging Face BERT checkpoint directory and run the encoder.
+//
+//   #include <bertcpp/bertcpp.hpp>
+//
+//   auto model = bertcpp::BertModel::load("models/cache/all-MiniLM-L6-v2");   // config.json + model.safetensors
+//   bertcpp::Batch batch;
+//   batch.add({101, 7592, 2088, 102});                 // [CLS] hello world [SEP]
+//   batch.add({101, 2129, 2024, 2017, 1029, 102});     // sequences may differ in length
+//   bertcpp::EncoderOutput out = model.forward(batch);
+//   // out.last_hidden_state: [2, 6, 384] (row 0 is zero past its 4 tokens), out.pooler_output: [2, 384]
+//
+// Thread safety: a loaded BertModel is immutable. forward() is const and may be called concurrently from any
+// number of threads on the same model; each call uses its own workspace. Copies of a BertModel share the
+// same weights (copying is cheap).
+//
+// Errors: load() and forward() throw bertcpp::Error subclasses (see bertcpp/error.hpp), never crash on bad
+// files or inputs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bertcpp/tensor.hpp"
+
+namespace bertcpp {
+
+// The architecture read from config.json (the fields that change the math).
+struct ModelConfig {
+  std::string model_type;            // "bert"
+  std::int64_t vocab_size = 0;
+  std::int64_t hidden_size = 0;
+  std::int64_t num_hidden_layers = 0;
+  std::int64_t num_attention_heads = 0;
+  std::int64_t intermediate_size = 0;
+  std::string hidden_act;            // "gelu" (erf), "gelu_new" / "gelu_pytorch_tanh" (tanh), "relu", "silu"
+  double layer_norm_eps = 1e-12;
+  std::int64_t max_position_embeddings = 0;
+  std::int64_t type_vocab_size = 0;
+  std::int64_t pad_token_id = 0;
+};
+
+struct LoadOptions {
+  // Threads used by one forward() call. 0: the OpenMP default (all cores, or OMP_NUM_THREADS).
+  int threads = 0;
+  // Compute pooler_output (dense + tanh on the first token). Ignored when the checkpoint has no pooler.
+  bool pooler_output = true;
+  // Also return the embedding output and every layer's output (num_hidden_layers + 1 tensors).
+  bool hidden_states = false;
+};
+
+// A batch of token-id sequences. Sequences may have different lengths; nothing needs padding.
+// token_type_ids may be left empty (all zeros). attention_mask may be left empty (all ones); when given,
+// tokens with mask 0 are dropped before the encoder runs (no computation is spent on them), while the
+// remaining tokens keep their original positions, which reproduces transformers' result for the masked
+// tokens exactly. Their rows in the output are zero.
+struct Batch {
+  std::vector<std::vector<std::int32_t>> input_ids;       // [B][T_b]
+  std::vector<std::vector<std::int32_t>> token_type_ids;  // empty, or [B][T_b]
+  std::vector<std::vector<std::int32_t>> attention_mask;  // empty, or [B][T_b] of 0/1
+
+  // Appends one sequence. token_type_ids and attention_mask may be empty; if one is given for any sequence
+  // it must then be given (or left empty, meaning defaults) consistently - see forward() validation.
+  void add(std::vector<std::int32_t> ids, std::vector<std::int32_t> type_ids = {},
+           std::vector<std::int32_t> mask = {});
+
+  // A batch from padded row-major [batch, seq_len] arrays, as a Python caller would hand them over.
+  // token_type_ids and attention_mask may be null.
+  static Batch from_padded(std::int64_t batch, std::int64_t seq_len, const std::int64_t* input_ids,
+                           const std::int64_t* token_type_ids, const std::int64_t* attention_mask);
+
+  std::size_t size() const noexcept { return input_ids.size(); }
+};
+
+struct EncoderOutput {
+  // [B, T, H], T = the longest input sequence; rows past a sequence's end (or masked out) are zero.
+  Tensor last_hidden_state;
+  // [B, H]: tanh(dense(first token)). Empty when not requested or the checkpoint has no pooler.
+  Tensor pooler_output;
+  // num_hidden_layers + 1 tensors of [B, T, H] when LoadOptions::hidden_states; else empty.
+  std::vector<Tensor> hidden_states;
+  // Number of tokens of each sequence (its length in the batch, including masked-out tokens).
+  std::vector<std::int64_t> lengths;
+};
+
+class BertModel {
+ public:
+  // Loads config.json and model.safetensors (or a sharded model.safetensors.index.json) from `dir`.
+  // Weights stored as F32, F16 or BF16 are converted once to the engine's packed fp32 layout.
+  static BertModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
+
+  // Runs the encoder. Throws InvalidArgumentError on an empty batch or sequence, a token id outside the
+  // vocabulary, a token type outside type_vocab_size, mismatched lengths, or a sequence longer than
+  // max_position_embeddings.
+  EncoderOutput forward(const Batch& batch) const;
+
+  const ModelConfig& config() const noexcept;
+  const LoadOptions& options() const noexcept;
+  bool has_pooler() const noexcept;
+
+  BertModel(const BertModel&) = default;
+  BertModel(BertModel&&) noexcept = default;
+  BertModel& operator=(const BertModel&) = default;
+  BertModel& operator=(BertModel&&) noexcept = default;
+  ~BertModel();
+
+  struct Impl;
+
+ private:
+  explicit BertModel(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace bertcpp

@@ -1,0 +1,31 @@
+// Helpers shared by the tests: fixture paths, temporary directories, JSON fixture reading.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace bertcpp::testing {
+
+// tests/data
+std::filesystem::path data_dir();
+
+// The default model fetched by models/fetch_default_model.sh (override with BERTCPP_DEFAULT_MODEL_DIR).
+std::filesystem::path default_model_dir();
+
+// A fresh empty directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+}  // namespace bertcpp::testing
