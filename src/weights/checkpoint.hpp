@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,10 @@ class Checkpoint {
   std::filesystem::path dir_;
   nlohmann::json config_;
   std::vector<SafetensorsFile> files_;
+  // Tensor name -> index into files_: the shard the index names, else the first shard holding it.
+  std::map<std::string, std::size_t, std::less<>> owner_;
+  // "model.safetensors" or "model.safetensors.index.json": what messages about absent tensors name.
+  std::string weights_name_;
   std::string prefix_;
 };
 

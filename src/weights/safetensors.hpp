@@ -20,6 +20,8 @@ enum class DType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, OTHER };
 
 // Bytes per element, 0 for OTHER.
 std::size_t dtype_size(DType dtype) noexcept;
+// The header spelling ("F32", "BF16", ...), "OTHER" for OTHER.
+std::string_view to_string(DType dtype) noexcept;
 
 struct TensorView {
   std::string name;

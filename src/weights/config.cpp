@@ -1,0 +1,139 @@
+// config.json -> ModelConfig. Every failure is a bertcpp error naming the file and the field; no nlohmann
+// exception escapes (values are type-checked before they are read).
+#include "weights/config.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bertcpp/error.hpp"
+
+namespace bertcpp::weights {
+
+namespace {
+
+// hidden_act values bertcpp implements. "swish" is transformers' alias of "silu" and is stored as "silu".
+constexpr std::string_view kActivations[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"};
+constexpr std::string_view kActivationList = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish";
+constexpr std::string_view kModelTypeList = "bert";
+
+class Fields {
+ public:
+  Fields(const nlohmann::json& json, const std::filesystem::path& file)
+      : json_(json), file_(file.filename().string()) {}
+
+  [[noreturn]] void fail_config(std::string_view field, const std::string& what) const {
+    throw ConfigError(file_ + ": field '" + std::string(field) + "' " + what);
+  }
+  [[noreturn]] void fail_unsupported(std::string_view field, const std::string& what) const {
+    throw UnsupportedError(file_ + ": field '" + std::string(field) + "' " + what);
+  }
+
+  // The value, or nullptr when absent or JSON null (transformers treats null as "use the default").
+  const nlohmann::json* get(std::string_view field) const {
+    const auto it = json_.find(field);
+    if (it == json_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  std::int64_t required_int(std::string_view field) const {
+    const nlohmann::json* v = get(field);
+    if (!v) fail_config(field, "is missing");
+    return to_int(field, *v);
+  }
+
+  std::int64_t optional_int(std::string_view field, std::int64_t fallback) const {
+    const nlohmann::json* v = get(field);
+    return v ? to_int(field, *v) : fallback;
+  }
+
+  std::string optional_string(std::string_view field, std::string fallback) const {
+    const nlohmann::json* v = get(field);
+    if (!v) return fallback;
+    if (!v->is_string()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected a string");
+    return v->get<std::string>();
+  }
+
+  double optional_number(std::string_view field, double fallback) const {
+    const nlohmann::json* v = get(field);
+    if (!v) return fallback;
+    if (!v->is_number()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected a number");
+    return v->get<double>();
+  }
+
+ private:
+  std::int64_t to_int(std::string_view field, const nlohmann::json& v) const {
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        fail_config(field, "= " + v.dump() + " is out of range");
+      return static_cast<std::int64_t>(u);
+    }
+    if (v.is_number_integer()) return v.get<std::int64_t>();
+    fail_config(field, "has type " + std::string(v.type_name()) + " (" + v.dump().substr(0, 40) +
+                           "), expected an integer");
+  }
+
+  const nlohmann::json& json_;
+  std::string file_;
+};
+
+}  // namespace
+
+ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path& file) {
+  if (!json.is_object())
+    throw ConfigError(file.filename().string() + ": expected a JSON object, found " + json.type_name());
+  const Fields f(json, file);
+  ModelConfig c;
+
+  c.model_type = f.optional_string("model_type", "bert");
+  if (c.model_type != "bert")
+    f.fail_unsupported("model_type", "is '" + c.model_type + "'; supported: " + std::string(kModelTypeList));
+
+  c.vocab_size = f.required_int("vocab_size");
+  c.hidden_size = f.required_int("hidden_size");
+  c.num_hidden_layers = f.required_int("num_hidden_layers");
+  c.num_attention_heads = f.required_int("num_attention_heads");
+  c.intermediate_size = f.required_int("intermediate_size");
+  c.max_position_embeddings = f.required_int("max_position_embeddings");
+  c.type_vocab_size = f.optional_int("type_vocab_size", 2);
+  c.pad_token_id = f.optional_int("pad_token_id", 0);
+  c.layer_norm_eps = f.optional_number("layer_norm_eps", 1e-12);
+
+  const std::pair<std::string_view, std::int64_t> positive[] = {
+      {"vocab_size", c.vocab_size},
+      {"hidden_size", c.hidden_size},
+      {"num_hidden_layers", c.num_hidden_layers},
+      {"num_attention_heads", c.num_attention_heads},
+      {"intermediate_size", c.intermediate_size},
+      {"max_position_embeddings", c.max_position_embeddings},
+      {"type_vocab_size", c.type_vocab_size},
+  };
+  for (const auto& [field, value] : positive)
+    if (value <= 0) f.fail_config(field, "= " + std::to_string(value) + ", expected a positive integer");
+  if (c.hidden_size % c.num_attention_heads != 0)
+    f.fail_config("hidden_size", "= " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads = " +
+                                     std::to_string(c.num_attention_heads));
+  if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
+    f.fail_config("pad_token_id", "= " + std::to_string(c.pad_token_id) + ", expected a token id in [0, " +
+                                      std::to_string(c.vocab_size) + ")");
+  if (!(c.layer_norm_eps > 0.0) || !std::isfinite(c.layer_norm_eps))
+    f.fail_config("layer_norm_eps", "= " + std::to_string(c.layer_norm_eps) + ", expected a finite value > 0");
+
+  c.hidden_act = f.optional_string("hidden_act", "gelu");
+  if (c.hidden_act == "swish") c.hidden_act = "silu";
+  bool known = false;
+  for (const auto a : kActivations) known = known || a == c.hidden_act;
+  if (!known)
+    f.fail_unsupported("hidden_act", "is '" + c.hidden_act + "'; supported: " + std::string(kActivationList));
+
+  const std::string position = f.optional_string("position_embedding_type", "absolute");
+  if (position != "absolute")
+    f.fail_unsupported("position_embedding_type", "is '" + position + "'; supported: absolute");
+  return c;
+}
+
+}  // namespace bertcpp::weights
