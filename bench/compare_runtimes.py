@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Side-by-side encoder latency: bertcpp vs ONNX Runtime vs PyTorch on identical weights and inputs.
+
+What it does:
+  1. builds a BERT-base-shaped model in transformers with random weights (torch.manual_seed), saves it with
+     save_pretrained (model.safetensors + config.json) into a work directory;
+  2. reloads that checkpoint and exports it to ONNX (torch.onnx.export, TorchScript exporter, opset 17,
+     dynamic batch and sequence axes);
+  3. writes one random input batch per shape (numpy .npz for the Python runtimes, JSON lines for bertcpp);
+  4. times each runtime in its own process, one after the other, so they never compete for the cores:
+       - ONNX Runtime: CPUExecutionProvider, ORT_ENABLE_ALL, intra_op_num_threads = --threads
+       - PyTorch: BertModel eager mode with sdpa attention, torch.inference_mode, torch.set_num_threads(--threads)
+         (run with OPENBLAS_CORETYPE removed from the environment)
+       - bertcpp: `bertcpp bench --input FILE` (latency of BertModel::forward on the same batch)
+  5. runs `bertcpp encode` on the same inputs and compares last_hidden_state / pooler_output against PyTorch and
+     ONNX Runtime (max-abs difference, must be <= --atol);
+  6. prints a table of median latencies and the ratios bertcpp/ORT and bertcpp/PyTorch (latency ratios: below 1
+     means bertcpp is faster).
+
+Usage:
+  python3 bench/compare_runtimes.py --bertcpp build-cli/examples/bertcpp [--threads 2] [--iters 10]
+      [--shapes 1x128,8x128,1x512,32x32] [--json results.json] [--workdir DIR]
+
+Exit status: 0 when every output agrees within --atol, 1 when one does not, 2 on a usage or setup error.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+# BERT-base (bert-base-uncased) dimensions.
+BERT_BASE = dict(
+    vocab_size=30522,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    max_position_embeddings=512,
+    type_vocab_size=2,
+    hidden_act="gelu",
+    layer_norm_eps=1e-12,
+)
+DEFAULT_SHAPES = "1x128,8x128,1x512,32x32"
+CLS_ID, SEP_ID = 101, 102
+
+
+def parse_shapes(text):
+    shapes = []
+    for item in text.split(","):
+        try:
+            batch, seq = (int(x) for x in item.lower().split("x"))
+        except ValueError:
+            raise SystemExit(f"--shapes: '{item}' is not BATCHxSEQ (e.g. 8x128)")
+        if batch < 1 or seq < 2 or seq > BERT_BASE["max_position_embeddings"]:
+            raise SystemExit(f"--shapes: '{item}' out of range (batch >= 1, 2 <= seq <= 512)")
+        shapes.append((batch, seq))
+    return shapes
+
+
+def shape_name(batch, seq):
+    return f"{batch}x{seq}"
+
+
+def summarize(seconds):
+    """Latency statistics in milliseconds."""
+    ms = [s * 1e3 for s in seconds]
+    return {"median": statistics.median(ms), "mean": statistics.fmean(ms), "min": min(ms), "max": max(ms)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Setup: model, ONNX export, inputs
+
+
+def build_model(workdir, seed):
+    import torch
+    import transformers
+
+    torch.manual_seed(seed)
+    config = transformers.BertConfig(**BERT_BASE)
+    model = transformers.BertModel(config).eval()
+    model_dir = os.path.join(workdir, "model")
+    model.save_pretrained(model_dir, safe_serialization=True)
+    return model_dir
+
+
+class _ExportWrapper:
+    """nn.Module that calls BertModel with keyword arguments and returns a plain tuple (for the exporter)."""
+
+    @staticmethod
+    def make(model):
+        import torch
+
+        class Wrapper(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+                return out.last_hidden_state, out.pooler_output
+
+        # eval() on the wrapper: the exporter restores the wrapper's training flag afterwards, recursively, so a
+        # wrapper left in training mode would silently switch the model's dropout on.
+        return Wrapper(model).eval()
+
+
+def export_onnx(model_dir, workdir):
+    import torch
+    import transformers
+
+    model = transformers.BertModel.from_pretrained(model_dir, dtype=torch.float32, attn_implementation="sdpa").eval()
+    wrapper = _ExportWrapper.make(model)
+    # Trace with a padded row so the attention-mask path is part of the graph (an all-ones mask may be elided).
+    ids = torch.full((2, 16), 1000, dtype=torch.int64)
+    mask = torch.ones_like(ids)
+    mask[1, 10:] = 0
+    types = torch.zeros_like(ids)
+    path = os.path.join(workdir, "model.onnx")
+    axes = {0: "batch", 1: "seq"}
+    torch.onnx.export(
+        wrapper,
+        (ids, mask, types),
+        path,
+        input_names=["input_ids", "attention_mask", "token_type_ids"],
+        output_names=["last_hidden_state", "pooler_output"],
+        dynamic_axes={
+            "input_ids": axes,
+            "attention_mask": axes,
+            "token_type_ids": axes,
+            "last_hidden_state": axes,
+            "pooler_output": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    return path
+
+
+def write_inputs(workdir, shapes, seed):
+    """One random batch per shape: [CLS] random word pieces [SEP], token types 0, mask all ones."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for batch, seq in shapes:
+        ids = rng.integers(1000, BERT_BASE["vocab_size"], size=(batch, seq), dtype=np.int64)
+        ids[:, 0] = CLS_ID
+        ids[:, -1] = SEP_ID
+        types = np.zeros_like(ids)
+        mask = np.ones_like(ids)
+        name = shape_name(batch, seq)
+        npz = os.path.join(workdir, f"inputs_{name}.npz")
+        np.savez(npz, input_ids=ids, token_type_ids=types, attention_mask=mask)
+        jsonl = os.path.join(workdir, f"inputs_{name}.jsonl")
+        with open(jsonl, "w") as f:
+            for row in range(batch):
+                f.write(json.dumps({"input_ids": ids[row].tolist(), "token_type_ids": types[row].tolist(),
+                                    "attention_mask": mask[row].tolist()}) + "\n")
+        files[name] = (npz, jsonl)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Workers (each runs in its own process)
+
+
+def time_calls(fn, warmup, iters):
+    for _ in range(warmup):
+        fn()
+    seconds = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def worker_torch(args):
+    import torch
+    import transformers
+
+    torch.set_num_threads(args.threads)
+    model = transformers.BertModel.from_pretrained(args.model_dir, dtype=torch.float32,
+                                                   attn_implementation="sdpa").eval()
+    results = {"runtime": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        data = np.load(os.path.join(args.workdir, f"inputs_{name}.npz"))
+        feed = {k: torch.from_numpy(data[k]) for k in ("input_ids", "token_type_ids", "attention_mask")}
+        with torch.inference_mode():
+            out = model(**feed)
+            np.save(os.path.join(args.workdir, f"out_pytorch_{name}_last.npy"), out.last_hidden_state.numpy())
+            np.save(os.path.join(args.workdir, f"out_pytorch_{name}_pooler.npy"), out.pooler_output.numpy())
+            seconds = time_calls(lambda: model(**feed), args.warmup, args.iters)
+        results["shapes"][name] = summarize(seconds)
+    return results
+
+
+def worker_ort(args):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(os.path.join(args.workdir, "model.onnx"), options,
+                                   providers=["CPUExecutionProvider"])
+    results = {"runtime": "onnxruntime", "version": ort.__version__, "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        data = np.load(os.path.join(args.workdir, f"inputs_{name}.npz"))
+        feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+        last, pooler = session.run(None, feed)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime_{name}_last.npy"), last)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime_{name}_pooler.npy"), pooler)
+        seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
+        results["shapes"][name] = summarize(seconds)
+    return results
+
+
+def run_worker(kind, args, model_dir, env=None):
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--workdir", args.workdir,
+           "--model-dir", model_dir, "--threads", str(args.threads), "--iters", str(args.iters),
+           "--warmup", str(args.warmup), "--shapes", args.shapes]
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} worker failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# bertcpp (through the CLI)
+
+
+def run_bertcpp(args, model_dir, files):
+    results = {"runtime": "bertcpp", "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        _, jsonl = files[name]
+        cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
+               "--iters", str(args.iters), "--warmup", str(args.warmup)]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bertcpp bench failed on {name} (exit {proc.returncode}): {' '.join(cmd)}")
+        timing = json.loads(proc.stdout)
+        if timing["batch"] != batch or timing["seq_len"] != seq:
+            raise SystemExit(f"bertcpp bench ran {timing['batch']}x{timing['seq_len']}, expected {name}")
+        results["shapes"][name] = timing["latency_ms"]
+
+        # Outputs through `bertcpp encode` (JSON, so not timed), whole batch in one forward call.
+        out_path = os.path.join(args.workdir, f"out_bertcpp_{name}.jsonl")
+        cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path,
+               "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9"]
+        proc = subprocess.run(cmd)
+        if proc.returncode != 0:
+            raise SystemExit(f"bertcpp encode failed on {name} (exit {proc.returncode}): {' '.join(cmd)}")
+        last, pooler = [], []
+        with open(out_path) as f:
+            for line in f:
+                row = json.loads(line)
+                last.append(row["last_hidden_state"])
+                pooler.append(row["pooler_output"])
+        np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_last.npy"), np.asarray(last, dtype=np.float32))
+        np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report
+
+
+def max_abs(workdir, a, b, name, part):
+    x = np.load(os.path.join(workdir, f"out_{a}_{name}_{part}.npy"))
+    y = np.load(os.path.join(workdir, f"out_{b}_{name}_{part}.npy"))
+    if x.shape != y.shape:
+        raise SystemExit(f"{name}: {a} {part} has shape {list(x.shape)}, {b} has {list(y.shape)}")
+    return float(np.max(np.abs(x - y)))
+
+
+def report(args, results):
+    b, o, p = results["bertcpp"], results["onnxruntime"], results["pytorch"]
+    header = (f"{'shape':>8} {'tokens':>6} {'bertcpp ms':>11} {'ORT ms':>9} {'PyTorch ms':>11} "
+              f"{'bertcpp/ORT':>12} {'bertcpp/PT':>11} {'bertcpp tok/s':>14} "
+              f"{'|bertcpp-PT|':>13} {'|ORT-PT|':>9} {'|bertcpp-ORT|':>14}")
+    lines = [header, "-" * len(header)]
+    ok = True
+    rows = []
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        tb, to, tp = (r["shapes"][name]["median"] for r in (b, o, p))
+        diffs = {}
+        for pair in (("bertcpp", "pytorch"), ("onnxruntime", "pytorch"), ("bertcpp", "onnxruntime")):
+            diffs["-".join(pair)] = max(max_abs(args.workdir, *pair, name, "last"),
+                                        max_abs(args.workdir, *pair, name, "pooler"))
+        bad = [k for k, v in diffs.items() if not v <= args.atol]
+        ok = ok and not bad
+        rows.append({"shape": name, "batch": batch, "seq_len": seq, "bertcpp_ms": tb, "onnxruntime_ms": to,
+                     "pytorch_ms": tp, "bertcpp_over_ort": tb / to, "bertcpp_over_pytorch": tb / tp,
+                     "max_abs": diffs, "agree": not bad})
+        lines.append(f"{name:>8} {batch * seq:>6} {tb:>11.1f} {to:>9.1f} {tp:>11.1f} {tb / to:>12.2f} "
+                     f"{tb / tp:>11.2f} {batch * seq / tb * 1e3:>14.0f} {diffs['bertcpp-pytorch']:>13.2e} "
+                     f"{diffs['onnxruntime-pytorch']:>9.2e} {diffs['bertcpp-onnxruntime']:>14.2e}"
+                     + ("   MISMATCH" if bad else ""))
+    print()
+    print(f"BERT-base shape, random weights (seed {args.seed}), fp32, {args.threads} thread(s), "
+          f"median of {args.iters} runs after {args.warmup} warm-up; onnxruntime {o['version']}, "
+          f"torch {p['version']}")
+    print("\n".join(lines))
+    print(f"ratios are latency ratios (< 1: bertcpp faster); max-abs over last_hidden_state and pooler_output, "
+          f"tolerance {args.atol:g}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "iters": args.iters, "warmup": args.warmup, "seed": args.seed,
+                       "runtimes": results, "rows": rows}, f, indent=2)
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bertcpp", help="path of the built `bertcpp` CLI (e.g. build-cli/examples/bertcpp)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every runtime")
+    parser.add_argument("--iters", type=int, default=10, help="timed runs per shape")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs per shape before timing")
+    parser.add_argument("--shapes", default=DEFAULT_SHAPES, help="comma-separated BATCHxSEQ list")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the inputs")
+    parser.add_argument("--atol", type=float, default=1e-4, help="max-abs difference allowed between runtimes")
+    parser.add_argument("--workdir", help="keep the model, ONNX file and outputs here (default: a temp dir)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    # Internal: run one runtime's timing in this process.
+    parser.add_argument("--worker", choices=["torch", "ort"], help=argparse.SUPPRESS)
+    parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    parse_shapes(args.shapes)
+
+    if args.worker:
+        result = worker_torch(args) if args.worker == "torch" else worker_ort(args)
+        print(json.dumps(result))
+        return 0
+
+    if not args.bertcpp or not os.access(args.bertcpp, os.X_OK):
+        print(f"--bertcpp: '{args.bertcpp}' is not an executable (build the bertcpp_cli target)", file=sys.stderr)
+        return 2
+    args.bertcpp = os.path.abspath(args.bertcpp)
+    own_tmp = args.workdir is None
+    args.workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="bertcpp-compare-"))
+    os.makedirs(args.workdir, exist_ok=True)
+    try:
+        print(f"work dir {args.workdir}", file=sys.stderr)
+        model_dir = build_model(args.workdir, args.seed)
+        export_onnx(model_dir, args.workdir)
+        files = write_inputs(args.workdir, parse_shapes(args.shapes), args.seed)
+
+        results = {}
+        print("timing onnxruntime ...", file=sys.stderr)
+        results["onnxruntime"] = run_worker("ort", args, model_dir)
+        print("timing pytorch ...", file=sys.stderr)
+        torch_env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        results["pytorch"] = run_worker("torch", args, model_dir, env=torch_env)
+        print("timing bertcpp ...", file=sys.stderr)
+        results["bertcpp"] = run_bertcpp(args, model_dir, files)
+        return 0 if report(args, results) else 1
+    finally:
+        if own_tmp:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
