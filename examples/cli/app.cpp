@@ -1,0 +1,57 @@
+#include "app.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <unistd.h>
+
+#include "bertcpp/error.hpp"
+
+namespace bertcpp::cli {
+
+std::optional<BertModel> load_model_or_report(std::string_view command, const std::string& dir,
+                                              const LoadOptions& options) {
+  try {
+    return BertModel::load(dir, options);
+  } catch (const Error& e) {
+    std::cerr << "bertcpp " << command << ": cannot load model '" << dir << "': " << e.what() << " ["
+              << to_string(e.code()) << "]\n";
+  } catch (const std::exception& e) {
+    std::cerr << "bertcpp " << command << ": cannot load model '" << dir << "': " << e.what() << '\n';
+  }
+  return std::nullopt;
+}
+
+void add_threads_option(CLI::App& app, int& threads) {
+  app.add_option("--threads", threads, "Threads per forward call; 0 = all cores (or OMP_NUM_THREADS)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+Progress::Progress(std::string_view command, bool forced)
+    : command_(command), terminal_(::isatty(STDERR_FILENO) == 1) {
+  enabled_ = forced || terminal_;
+  start_ = last_ = std::chrono::steady_clock::now();
+}
+
+void Progress::update(std::size_t lines, std::size_t errors) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::seconds(1)) return;
+  last_ = now;
+  print(lines, errors, false);
+}
+
+void Progress::finish(std::size_t lines, std::size_t errors) {
+  if (enabled_) print(lines, errors, true);
+}
+
+void Progress::print(std::size_t lines, std::size_t errors, bool final) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double rate = seconds > 0 ? static_cast<double>(lines) / seconds : 0.0;
+  std::fprintf(stderr, "%sbertcpp %s: %zu lines, %zu errors, %.1f lines/s, %.1f s%s", terminal_ ? "\r" : "",
+               command_.c_str(), lines, errors, rate, seconds, final || !terminal_ ? "\n" : "");
+  std::fflush(stderr);
+}
+
+}  // namespace bertcpp::cli

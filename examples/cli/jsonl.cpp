@@ -1,0 +1,200 @@
+#include "jsonl.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "bertcpp/error.hpp"
+
+namespace bertcpp::cli {
+
+// ---- line I/O ------------------------------------------------------------------------------------------------
+
+LineReader::LineReader(const std::string& path) {
+  if (path == "-") {
+    in_ = &std::cin;
+    return;
+  }
+  file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file_) throw IoError(path + ": cannot open for reading");
+  in_ = file_.get();
+}
+
+bool LineReader::next(std::string& line) {
+  if (!std::getline(*in_, line)) return false;
+  ++line_number_;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
+LineWriter::LineWriter(const std::string& path) : path_(path) {
+  if (path == "-") {
+    file_ = stdout;
+    path_ = "<stdout>";
+    return;
+  }
+  file_ = std::fopen(path.c_str(), "wb");
+  if (!file_) throw IoError(path + ": cannot open for writing");
+  owned_ = true;
+}
+
+LineWriter::~LineWriter() {
+  if (owned_) std::fclose(file_);
+  else std::fflush(file_);
+}
+
+void LineWriter::write_line(std::string_view line) {
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fputc('\n', file_) == EOF) {
+    throw IoError(path_ + ": write failed");
+  }
+}
+
+void LineWriter::flush() {
+  if (std::fflush(file_) != 0) throw IoError(path_ + ": write failed");
+}
+
+// ---- input records --------------------------------------------------------------------------------------------
+
+RecordLimits RecordLimits::from(const ModelConfig& config) {
+  return {config.vocab_size, config.type_vocab_size, config.max_position_embeddings};
+}
+
+namespace {
+
+using nlohmann::json;
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag means nothing to a CLI user.
+std::string strip_exception_tag(std::string message) {
+  if (!message.empty() && message.front() == '[') {
+    if (auto end = message.find("] "); end != std::string::npos) message.erase(0, end + 2);
+  }
+  return message;
+}
+
+std::string describe(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+// A JSON array of integers in [lo, hi) as int32; `what` names the field in messages.
+std::vector<std::int32_t> int_array(const json& value, const char* field, std::int64_t lo, std::int64_t hi,
+                                    const char* range_name) {
+  if (!value.is_array()) {
+    throw InvalidArgumentError(std::string("\"") + field + "\" must be an array of integers, found " +
+                               std::string(value.type_name()));
+  }
+  std::vector<std::int32_t> out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const json& item = value[i];
+    const std::string where = std::string(field) + "[" + std::to_string(i) + "]";
+    std::int64_t v = 0;
+    if (item.is_number_unsigned()) {
+      const auto u = item.get<std::uint64_t>();
+      v = u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+              ? std::numeric_limits<std::int64_t>::max()
+              : static_cast<std::int64_t>(u);
+    } else if (item.is_number_integer()) {
+      v = item.get<std::int64_t>();
+    } else {
+      throw InvalidArgumentError(where + " is " + describe(item) + ", expected an integer");
+    }
+    if (v < lo || v >= hi) {
+      throw InvalidArgumentError(where + " = " + describe(item) + " is outside " + range_name + " [" +
+                                 std::to_string(lo) + ", " + std::to_string(hi) + ")");
+    }
+    out.push_back(static_cast<std::int32_t>(v));
+  }
+  return out;
+}
+
+// An optional companion array: absent or null -> empty; else integers in [lo, hi) of input_ids' length.
+std::vector<std::int32_t> optional_array(const json& record, const char* field, std::size_t length,
+                                         std::int64_t lo, std::int64_t hi, const char* range_name) {
+  auto it = record.find(field);
+  if (it == record.end() || it->is_null()) return {};
+  auto out = int_array(*it, field, lo, hi, range_name);
+  if (out.size() != length) {
+    throw InvalidArgumentError(std::string("\"") + field + "\" has " + std::to_string(out.size()) +
+                               " values, expected " + std::to_string(length) + " (the length of \"input_ids\")");
+  }
+  return out;
+}
+
+}  // namespace
+
+TokenRecord parse_token_record(std::string_view line, const RecordLimits& limits) {
+  json record;
+  try {
+    record = json::parse(line);
+  } catch (const json::parse_error& e) {
+    throw InvalidArgumentError("not valid JSON: " + strip_exception_tag(e.what()));
+  }
+  if (!record.is_object()) {
+    throw InvalidArgumentError(std::string("expected a JSON object with \"input_ids\", found ") +
+                               record.type_name());
+  }
+  auto ids = record.find("input_ids");
+  if (ids == record.end() || ids->is_null()) throw InvalidArgumentError("missing \"input_ids\"");
+
+  TokenRecord out;
+  out.input_ids = int_array(*ids, "input_ids", 0, limits.vocab_size, "the vocabulary");
+  if (out.input_ids.empty()) throw InvalidArgumentError("\"input_ids\" is empty");
+  if (static_cast<std::int64_t>(out.input_ids.size()) > limits.max_length) {
+    throw InvalidArgumentError("\"input_ids\" has " + std::to_string(out.input_ids.size()) +
+                               " tokens, more than max_position_embeddings " + std::to_string(limits.max_length));
+  }
+  const std::size_t n = out.input_ids.size();
+  out.token_type_ids = optional_array(record, "token_type_ids", n, 0, limits.type_vocab_size, "type_vocab_size");
+  out.attention_mask = optional_array(record, "attention_mask", n, 0, 2, "the mask values");
+  return out;
+}
+
+std::string error_record(std::string_view message, std::size_t line_number) {
+  nlohmann::json record = {{"error", message}, {"line", line_number}};
+  // Input bytes quoted in a message may not be UTF-8; replace them instead of throwing.
+  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// ---- output ---------------------------------------------------------------------------------------------------
+
+void append_float(std::string& out, float value, int precision) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buffer[64];
+  const auto result = precision > 0
+                          ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, precision)
+                          : std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+void append_float_array(std::string& out, const float* values, std::size_t count, int precision) {
+  out += '[';
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i) out += ',';
+    append_float(out, values[i], precision);
+  }
+  out += ']';
+}
+
+void append_float_matrix(std::string& out, const float* values, std::size_t rows, std::size_t cols, int precision) {
+  out += '[';
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (r) out += ',';
+    append_float_array(out, values + r * cols, cols, precision);
+  }
+  out += ']';
+}
+
+void append_key(std::string& out, std::string_view key) {
+  out += nlohmann::json(key).dump();
+  out += ':';
+}
+
+}  // namespace bertcpp::cli
