@@ -1,0 +1,37 @@
+// 64-byte aligned storage for activations. Alignment is not only about speed: vectorized reductions peel
+// a different number of leading elements at a different alignment, so buffers whose alignment varied from
+// one allocation to the next would make results differ in the last bits between calls.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <vector>
+
+namespace bertcpp::common {
+
+inline constexpr std::size_t kAlignment = 64;
+
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() noexcept = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kAlignment}));
+  }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{kAlignment}); }
+  template <typename U>
+  bool operator==(const AlignedAllocator<U>&) const noexcept { return true; }
+};
+
+template <typename T>
+using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
+// Rounds a count of floats up so that consecutive blocks of it stay 64-byte aligned.
+inline constexpr std::size_t round_up_floats(std::size_t n) {
+  constexpr std::size_t per_line = kAlignment / sizeof(float);
+  return (n + per_line - 1) / per_line * per_line;
+}
+
+}  // namespace bertcpp::common

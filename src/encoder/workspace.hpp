@@ -1,0 +1,61 @@
+// Per-call activation buffers. A model keeps a pool of these so that concurrent forward() calls never share
+// one, and a steady stream of calls allocates nothing: buffers only grow, to the largest batch seen.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/aligned.hpp"
+#include "encoder/packed.hpp"
+
+namespace bertcpp::encoder {
+
+struct Workspace {
+  PackedBatch packed;
+  common::AlignedVector<float> hidden;        // [tokens, hidden]
+  common::AlignedVector<float> qkv;           // [tokens, 3 * hidden]
+  common::AlignedVector<float> context;       // [tokens, hidden]
+  common::AlignedVector<float> intermediate;  // [tokens, intermediate]
+  common::AlignedVector<float> scores;        // [threads, max_len, max_len]
+  common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
+  std::vector<std::byte> scratchpad;  // oneDNN user scratchpad
+};
+
+class WorkspacePool {
+ public:
+  // A workspace for the caller's exclusive use; goes back to the pool when the handle dies.
+  class Handle {
+   public:
+    Handle(WorkspacePool& pool, std::unique_ptr<Workspace> ws) : pool_(&pool), ws_(std::move(ws)) {}
+    Handle(Handle&&) = default;
+    ~Handle() {
+      if (ws_) pool_->release(std::move(ws_));
+    }
+    Workspace& operator*() const { return *ws_; }
+    Workspace* operator->() const { return ws_.get(); }
+
+   private:
+    WorkspacePool* pool_;
+    std::unique_ptr<Workspace> ws_;
+  };
+
+  Handle acquire() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return Handle(*this, std::make_unique<Workspace>());
+    auto ws = std::move(free_.back());
+    free_.pop_back();
+    return Handle(*this, std::move(ws));
+  }
+
+ private:
+  void release(std::unique_ptr<Workspace> ws) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(ws));
+  }
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Workspace>> free_;
+};
+
+}  // namespace bertcpp::encoder
