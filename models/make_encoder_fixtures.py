@@ -166,6 +166,13 @@ def reference(model: torch.nn.Module, ids, types, mask):
     return out
 
 
+def provenance(model: str | None = None) -> dict:
+    """The __metadata__ of a golden file. One key: safetensors writes several in random order, and the
+    files should be byte-identical when regenerated."""
+    text = f"models/make_encoder_fixtures.py, transformers {transformers.__version__}, torch {torch.__version__}"
+    return {"generator": text + (f", model {model}" if model else "")}
+
+
 def rename_legacy_norms(path: Path) -> None:
     tensors = load_file(str(path))
     renamed = {}
@@ -244,9 +251,7 @@ def make_tiny(spec: Spec) -> None:
     check_saved(spec, out_dir)
 
     for case, tensors in goldens.items():
-        save_file(tensors, str(out_dir / f"golden_{case}.safetensors"),
-                  metadata={"generator": "models/make_encoder_fixtures.py",
-                            "transformers": transformers.__version__, "torch": torch.__version__})
+        save_file(tensors, str(out_dir / f"golden_{case}.safetensors"), metadata=provenance())
     lhs = goldens["mixed"]["last_hidden_state"]
     print(f"{spec.name}: cases {cases}, |mixed last_hidden_state| mean {lhs.abs().mean():.3f} "
           f"max {lhs.abs().max():.3f}")
@@ -289,8 +294,7 @@ def make_minilm() -> None:
                                       dtype=torch.float32, add_pooling_layer=False)
     model.eval()
     MINILM_DIR.mkdir(parents=True, exist_ok=True)
-    meta = {"generator": "models/make_encoder_fixtures.py", "model": "sentence-transformers/all-MiniLM-L6-v2",
-            "transformers": transformers.__version__, "torch": torch.__version__}
+    meta = provenance("sentence-transformers/all-MiniLM-L6-v2")
 
     def run(encoded, out_path: Path):
         ids = encoded["input_ids"].to(torch.int64)
