@@ -1,0 +1,135 @@
+// Each optimized kernel against its plain reference twin (tests/kernels_reference.hpp), on odd shapes.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <tuple>
+
+#include <gtest/gtest.h>
+
+#include "kernels/attention.hpp"
+#include "kernels/layer_norm.hpp"
+#include "kernels/linear.hpp"
+#include "kernels_reference.hpp"
+
+namespace bertcpp {
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+template <typename A, typename B>
+double max_abs_diff(const A& a, const B& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+  return worst;
+}
+
+using kernels::Epilogue;
+
+class KernelsLinear : public ::testing::TestWithParam<std::tuple<std::int64_t, std::int64_t, std::int64_t, Epilogue>> {};
+
+TEST_P(KernelsLinear, MatchesReference) {
+  const auto [m, k, n, epilogue] = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(m * 131 + k * 7 + n));
+  const auto x = random_vector(static_cast<std::size_t>(m * k), rng);
+  const auto w = random_vector(static_cast<std::size_t>(n * k), rng, 1.0f / std::sqrt(float(k)));
+  const auto b = random_vector(static_cast<std::size_t>(n), rng);
+  const auto residual = random_vector(static_cast<std::size_t>(m * n), rng);
+
+  kernels::DnnlContext ctx;
+  const kernels::Linear linear(ctx, w, b, k, n, epilogue);
+  std::vector<std::byte> scratch;
+  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+  std::vector<float> y = epilogue == Epilogue::residual ? residual : std::vector<float>(static_cast<std::size_t>(m * n));
+  linear.forward(exec, x.data(), m, y.data());
+  exec.stream.wait();
+
+  auto expected = testing::reference::linear(x, w, b, m, k, n);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    double& e = expected[i];
+    switch (epilogue) {
+      case Epilogue::none: break;
+      case Epilogue::gelu_erf: e = testing::reference::gelu_erf(e); break;
+      case Epilogue::gelu_tanh: e = testing::reference::gelu_tanh(e); break;
+      case Epilogue::relu: e = std::max(0.0, e); break;
+      case Epilogue::silu: e = testing::reference::silu(e); break;
+      case Epilogue::tanh: e = std::tanh(e); break;
+      case Epilogue::residual: e += residual[i]; break;
+    }
+  }
+  EXPECT_LE(max_abs_diff(y, expected), 2e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OddShapes, KernelsLinear,
+    ::testing::Values(std::make_tuple(1, 48, 144, Epilogue::none), std::make_tuple(7, 48, 100, Epilogue::gelu_erf),
+                      std::make_tuple(13, 100, 48, Epilogue::residual), std::make_tuple(5, 96, 200, Epilogue::gelu_tanh),
+                      std::make_tuple(33, 64, 52, Epilogue::relu), std::make_tuple(2, 52, 64, Epilogue::silu),
+                      std::make_tuple(3, 96, 96, Epilogue::tanh), std::make_tuple(129, 72, 216, Epilogue::none)));
+
+TEST(KernelsLinear, SameWeightsManyTokenCountsReuseOneLinear) {
+  // Primitives are cached per M; interleaving token counts must never mix them up.
+  std::mt19937 rng(3);
+  const std::int64_t k = 40, n = 24;
+  const auto w = random_vector(static_cast<std::size_t>(n * k), rng);
+  const auto b = random_vector(static_cast<std::size_t>(n), rng);
+  kernels::DnnlContext ctx;
+  const kernels::Linear linear(ctx, w, b, k, n, Epilogue::none);
+  std::vector<std::byte> scratch;
+  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+  for (std::int64_t m : {5, 1, 17, 5, 64, 1, 17}) {
+    const auto x = random_vector(static_cast<std::size_t>(m * k), rng);
+    std::vector<float> y(static_cast<std::size_t>(m * n));
+    linear.forward(exec, x.data(), m, y.data());
+    exec.stream.wait();
+    EXPECT_LE(max_abs_diff(y, testing::reference::linear(x, w, b, m, k, n)), 2e-5) << "m=" << m;
+  }
+}
+
+TEST(KernelsLayerNorm, MatchesReferenceInPlaceAndWithLargeMean) {
+  std::mt19937 rng(11);
+  for (std::int64_t h : {1, 48, 100, 384}) {
+    const std::int64_t rows = 9;
+    auto x = random_vector(static_cast<std::size_t>(rows * h), rng, 3.0f);
+    for (auto& v : x) v += 1000.0f;  // a naive E[x^2] - mean^2 loses every digit here
+    const auto gamma = random_vector(static_cast<std::size_t>(h), rng);
+    const auto beta = random_vector(static_cast<std::size_t>(h), rng);
+    const auto expected = testing::reference::layer_norm(x, rows, h, gamma, beta, 1e-12);
+    std::vector<float> y = x;
+    kernels::layer_norm(y.data(), y.data(), rows, h, gamma.data(), beta.data(), 1e-12f);
+    EXPECT_LE(max_abs_diff(y, expected), 5e-4) << "hidden " << h;  // inputs ~1000: float eps * 1000 ~ 1e-4
+  }
+}
+
+TEST(KernelsSoftmax, RowsSumToOneAndSurviveHugeLogits) {
+  std::vector<float> x = {1000.0f, 1001.0f, 999.0f, -1e30f, 0.0f, 0.0f};
+  kernels::softmax_rows(x.data(), 2, 3);
+  const double e = std::exp(1.0), s = 1.0 + e + 1.0 / e;
+  EXPECT_NEAR(x[0], 1.0 / s, 1e-6);
+  EXPECT_NEAR(x[1], e / s, 1e-6);
+  EXPECT_NEAR(x[3], 0.0, 1e-12);
+  EXPECT_NEAR(x[4], 0.5, 1e-6);
+  for (float v : x) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(KernelsAttention, PackedSequencesMatchReference) {
+  std::mt19937 rng(5);
+  for (auto [heads, d] : {std::pair<std::int64_t, std::int64_t>{3, 16}, {4, 12}, {1, 7}, {12, 32}}) {
+    const std::vector<std::int64_t> offsets = {0, 7, 8, 21, 26};  // lengths 7, 1, 13, 5
+    const std::int64_t H = heads * d, total = offsets.back();
+    const auto qkv = random_vector(static_cast<std::size_t>(total * 3 * H), rng);
+    std::vector<float> ctx(static_cast<std::size_t>(total * H), -7.0f);
+    common::AlignedVector<float> scores;
+    kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, scores);
+    EXPECT_LE(max_abs_diff(ctx, testing::reference::attention(qkv, offsets, heads, d)), 1e-5)
+        << heads << " heads of " << d;
+  }
+}
+
+}  // namespace
+}  // namespace bertcpp
