@@ -1,0 +1,37 @@
+// Operations on Encoding that reproduce tokenizers' Encoding::{truncate, merge_with, pad} and
+// truncate_encodings exactly, including how overflowing windows of a pair combine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bertcpp/tokenizer.hpp"
+
+namespace bertcpp::tokenizer {
+
+// Keeps the first max_len tokens; the rest become overflowing windows of max_len tokens that overlap by
+// `stride` tokens (windows start every max_len - stride tokens; the last one ends at the end). max_len == 0
+// moves everything to a single overflowing entry. Throws InvalidArgumentError when stride >= max_len and
+// truncation is needed (tokenizers panics there).
+void truncate(Encoding& encoding, std::size_t max_len, std::size_t stride);
+
+// Appends `pair` to `encoding` (offsets are not shifted: each sequence keeps offsets into its own text) and
+// combines the overflowing windows as tokenizers does: every overflowing window of `encoding` with `pair` and
+// with each of its windows, then `encoding` itself with each window of `pair`.
+void merge_with(Encoding& encoding, const Encoding& pair);
+
+// Right padding to target_length, applied to the overflowing windows too.
+void pad(Encoding& encoding, std::size_t target_length, std::int32_t pad_id, std::int32_t pad_type_id,
+         const std::string& pad_token);
+
+enum class TruncationStrategy { longest_first, only_first, only_second };
+
+// tokenizers' truncate_encodings: max_length is what is left for the sequences (special tokens already
+// subtracted). Throws InvalidArgumentError for only_second without a pair and when the sequence to truncate is
+// too short.
+void truncate_encodings(Encoding& encoding, Encoding* pair, std::size_t max_length, std::size_t stride,
+                        TruncationStrategy strategy);
+
+}  // namespace bertcpp::tokenizer

@@ -1,0 +1,88 @@
+// The loaded state behind bertcpp::Tokenizer: one immutable pipeline
+//   added tokens (original text) -> BertNormalizer -> added tokens (normalized text) -> BertPreTokenizer
+//   -> WordPiece -> post-processor template -> truncation / padding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bertcpp/tokenizer.hpp"
+#include "tokenizer/added_tokens.hpp"
+#include "tokenizer/normalizer.hpp"
+#include "tokenizer/wordpiece.hpp"
+
+namespace bertcpp {
+
+// A post-processor template (TemplateProcessing; BertProcessing is expressed as one).
+struct TemplatePiece {
+  bool is_sequence = false;
+  int sequence = 0;          // 0 = A, 1 = B (for sequences)
+  std::string special;       // key into TemplateSpecials (for special tokens)
+  std::int32_t type_id = 0;
+};
+
+struct TemplateSpecial {
+  std::vector<std::int32_t> ids;
+  std::vector<std::string> tokens;
+};
+
+struct PostProcessor {
+  bool present = false;
+  std::vector<TemplatePiece> single, pair;
+  std::unordered_map<std::string, TemplateSpecial> specials;
+
+  std::size_t added_tokens(bool is_pair) const;
+};
+
+struct Tokenizer::Impl {
+  std::string source;  // file the tokenizer came from, for messages
+
+  bool has_normalizer = false;
+  tokenizer::Normalizer normalizer;
+  bool has_pre_tokenizer = true;  // BertPreTokenizer; absent: every normalized piece is one word
+  tokenizer::WordPiece model;
+
+  std::vector<tokenizer::AddedToken> added_tokens;
+  tokenizer::AddedTokenMatcher raw_matcher;         // tokens with normalized == false
+  tokenizer::AddedTokenMatcher normalized_matcher;  // tokens with normalized == true
+  std::unordered_map<std::int32_t, std::size_t> added_by_id;
+
+  PostProcessor post_processor;
+
+  bool has_decoder = true;
+  std::string decoder_prefix = "##";
+  bool decoder_cleanup = true;
+
+  std::size_t model_max_length = 512;
+  std::int32_t cls_id = -1, sep_id = -1, pad_id = -1, unk_id = -1;
+  std::optional<std::int32_t> mask_id;
+  std::string pad_token = "[PAD]";
+
+  // Finishes construction: matchers, id index, special ids from the token names.
+  void finalize(const std::string& cls_token, const std::string& sep_token, const std::string& pad_token_name,
+                const std::string& mask_token);
+
+  // One sequence, before truncation and special tokens: type_ids and sequence_ids are `sequence`.
+  Encoding encode_sequence(std::string_view text, int sequence, std::string_view what) const;
+  Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions& options) const;
+  std::optional<std::int32_t> token_to_id(std::string_view token) const;
+  const std::string* id_to_token(std::int32_t id) const;
+};
+
+namespace tokenizer {
+std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(const std::filesystem::path& file,
+                                                           const std::filesystem::path* config_dir);
+std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& vocab_txt,
+                                                  const Tokenizer::WordPieceOptions& options);
+// tokenizer_config.json / special_tokens_map.json in dir, read into options (fields that are absent keep
+// their values).
+void read_tokenizer_config(const std::filesystem::path& dir, Tokenizer::WordPieceOptions& options,
+                           bool& has_model_max_length);
+}  // namespace tokenizer
+
+}  // namespace bertcpp
