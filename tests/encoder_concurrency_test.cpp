@@ -141,10 +141,11 @@ TEST(EncoderConcurrency, TinyModelDifferentBatchesInDifferentThreads) {
   expect_concurrent_forwards_identical(model, tiny_batches(model), /*rotate=*/true);
 }
 
-// The default model with short real sentences from tests/data/minilm (real GEMM sizes, 6 layers).
+// The default model (real GEMM sizes, 6 layers) with short real sentences from tests/data/minilm: sentences
+// 0, 2, 1, 15 have 5, 3, 12, 12 tokens, so 400 forwards stay within a few seconds.
 std::vector<Batch> minilm_batches() {
   const GoldenFile golden(data_dir() / "minilm" / "golden.safetensors");
-  const std::vector<std::vector<std::int64_t>> groups = {{0, 1}, {2}, {3, 9}, {11, 15, 0}};
+  const std::vector<std::vector<std::int64_t>> groups = {{0}, {2, 0}, {1}, {15, 2}};
   std::vector<Batch> batches;
   for (const auto& group : groups) {
     Batch batch;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ const std::vector<GoldenCase> kCases = {
     {"legacy_h48_relu_f32", "maxpos"},      {"bert_h96_silu_bf16", "mixed"},
     {"bert_h96_silu_bf16", "len1"},         {"bert_h96_silu_bf16", "maxpos"},
 };
+
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.config << "/golden_" << c.name; }
 
 std::vector<std::string> config_names() {
   std::set<std::string> names;
