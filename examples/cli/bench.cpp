@@ -105,7 +105,7 @@ int run_bench(const BenchOptions& options) {
     tokens += static_cast<std::int64_t>(ids.size());
     seq_len = std::max(seq_len, static_cast<std::int64_t>(ids.size()));
   }
-  nlohmann::json report = {
+  nlohmann::ordered_json report = {
       {"model", options.model},
       {"batch", batch.size()},
       {"seq_len", seq_len},
@@ -153,7 +153,7 @@ Subcommand add_bench(CLI::App& parent) {
   app->footer(
       "Output: {\"model\", \"batch\", \"seq_len\" (longest sequence), \"tokens\", \"threads\", \"iters\", \"warmup\",\n"
       "         \"load_ms\", \"latency_ms\": {\"median\", \"mean\", \"min\", \"max\"}, \"tokens_per_s\" (at the median)}\n"
-      "Exit status: 0 done; 2 bad model directory, input file or command line; 3 internal error.");
+      "Exit status: 0 done; 2 bad model directory, input file or command line; 3 internal error.\n");
   return {app, [options] { return run_bench(*options); }};
 }
 

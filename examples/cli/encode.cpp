@@ -200,7 +200,7 @@ Subcommand add_encode(CLI::App& parent) {
       "             --hidden-states.\n"
       "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place.\n"
       "Exit status: 0 all lines encoded; 1 some lines rejected; 2 bad model directory, input or output file,\n"
-      "             or command line; 3 internal error.");
+      "             or command line; 3 internal error.\n");
   return {app, [options] { return run_encode(*options); }};
 }
 

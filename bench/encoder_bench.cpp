@@ -1,0 +1,290 @@
+// Encoder throughput on a BERT-base-shaped model, next to a plain oneDNN fp32 GEMM measured in the same run.
+//
+//   build-cli/bench/encoder_bench [--threads=N] [--benchmark_filter=...] [google-benchmark flags]
+//
+// The model: 12 layers, hidden 768, 12 heads, FFN 3072, vocab 30522, 512 positions; random weights (fixed seed)
+// written once per run as config.json + model.safetensors into a temp dir, then loaded with BertModel::load.
+// BERTCPP_BENCH_MODEL=DIR benchmarks that checkpoint instead (the FLOP count then follows its config.json).
+//
+// Counters: tokens/s, GFLOP/s (the FLOP count below), and sgemm_frac = GFLOP/s divided by the best GFLOP/s of
+// the oneDNN GEMM benchmarks of this run (they are registered first so they run first).
+//
+// FLOPs of one forward call on B sequences of S tokens (T = B*S tokens, hidden H, FFN I, L layers):
+//   per layer: 2*T*H*(3H + H + 2I)   Q/K/V projections (3H), attention output projection (H), FFN up and down (2I)
+//            + 4*B*S^2*H             Q K^T and softmax(.) V, 2*S*S*H each per sequence
+//   total = L * per layer (embeddings, LayerNorm, GELU, softmax and the pooler are left out: O(T*H), small).
+// BERT-base at 1 x 128: 22.3 GFLOP.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+#include <omp.h>
+#include <unistd.h>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+#include "bertcpp/model.hpp"
+
+namespace {
+
+// Threads for the model and for oneDNN; 0 = all cores (the OpenMP default). Set by --threads=N.
+int g_threads = 0;
+// Best GFLOP/s of the oneDNN GEMM benchmarks run so far in this process.
+double g_best_sgemm_gflops = 0.0;
+
+struct Dims {
+  std::int64_t vocab = 30522, hidden = 768, layers = 12, heads = 12, ffn = 3072, positions = 512, types = 2;
+};
+
+// ---- a random BERT-base checkpoint ------------------------------------------------------------------------------
+
+struct TensorSpec {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  enum Init { normal, ones, zeros } init = normal;
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+std::vector<TensorSpec> bert_tensors(const Dims& d) {
+  const std::int64_t H = d.hidden, I = d.ffn;
+  std::vector<TensorSpec> t = {
+      {"embeddings.word_embeddings.weight", {d.vocab, H}},
+      {"embeddings.position_embeddings.weight", {d.positions, H}},
+      {"embeddings.token_type_embeddings.weight", {d.types, H}},
+      {"embeddings.LayerNorm.weight", {H}, TensorSpec::ones},
+      {"embeddings.LayerNorm.bias", {H}, TensorSpec::zeros},
+  };
+  for (std::int64_t l = 0; l < d.layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    for (const char* proj : {"query", "key", "value"}) {
+      t.push_back({p + "attention.self." + proj + ".weight", {H, H}});
+      t.push_back({p + "attention.self." + proj + ".bias", {H}});
+    }
+    t.push_back({p + "attention.output.dense.weight", {H, H}});
+    t.push_back({p + "attention.output.dense.bias", {H}});
+    t.push_back({p + "attention.output.LayerNorm.weight", {H}, TensorSpec::ones});
+    t.push_back({p + "attention.output.LayerNorm.bias", {H}, TensorSpec::zeros});
+    t.push_back({p + "intermediate.dense.weight", {I, H}});
+    t.push_back({p + "intermediate.dense.bias", {I}});
+    t.push_back({p + "output.dense.weight", {H, I}});
+    t.push_back({p + "output.dense.bias", {H}});
+    t.push_back({p + "output.LayerNorm.weight", {H}, TensorSpec::ones});
+    t.push_back({p + "output.LayerNorm.bias", {H}, TensorSpec::zeros});
+  }
+  t.push_back({"pooler.dense.weight", {H, H}});
+  t.push_back({"pooler.dense.bias", {H}});
+  return t;
+}
+
+// Writes model.safetensors (F32; normal(0, 0.02) weights as in BERT's initializer, LayerNorm 1 / 0) and
+// config.json. Tensors are generated and written one at a time.
+void write_checkpoint(const std::filesystem::path& dir, const Dims& d, std::uint32_t seed) {
+  const auto tensors = bert_tensors(d);
+  nlohmann::json header = nlohmann::json::object();
+  std::uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string header_text = header.dump();
+  header_text.append((8 - header_text.size() % 8) % 8, ' ');  // keep the data block 8-byte aligned
+
+  std::ofstream out(dir / "model.safetensors", std::ios::binary);
+  const std::uint64_t header_size = header_text.size();  // little-endian on x86
+  out.write(reinterpret_cast<const char*>(&header_size), sizeof header_size);
+  out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> values;
+  for (const auto& t : tensors) {
+    values.assign(static_cast<std::size_t>(t.numel()), t.init == TensorSpec::ones ? 1.0f : 0.0f);
+    if (t.init == TensorSpec::normal) {
+      for (auto& v : values) v = normal(rng);
+    }
+    out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  }
+  if (!out) throw std::runtime_error("cannot write " + (dir / "model.safetensors").string());
+
+  nlohmann::json config = {
+      {"model_type", "bert"},          {"architectures", {"BertModel"}},
+      {"vocab_size", d.vocab},         {"hidden_size", d.hidden},
+      {"num_hidden_layers", d.layers}, {"num_attention_heads", d.heads},
+      {"intermediate_size", d.ffn},    {"hidden_act", "gelu"},
+      {"layer_norm_eps", 1e-12},       {"max_position_embeddings", d.positions},
+      {"type_vocab_size", d.types},    {"pad_token_id", 0},
+      {"position_embedding_type", "absolute"},
+  };
+  std::ofstream(dir / "config.json") << config.dump(2) << '\n';
+}
+
+// The checkpoint directory of this run: BERTCPP_BENCH_MODEL, or a random BERT-base written on first use and
+// removed at exit.
+class BenchModel {
+ public:
+  static const bertcpp::BertModel& get() {
+    static BenchModel instance;
+    return instance.model_;
+  }
+
+ private:
+  BenchModel() : model_(load()) {}
+  ~BenchModel() {
+    std::error_code ec;
+    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ec);
+  }
+
+  bertcpp::BertModel load() {
+    std::filesystem::path dir;
+    if (const char* env = std::getenv("BERTCPP_BENCH_MODEL"); env && *env) {
+      dir = env;
+    } else {
+      temp_dir_ = std::filesystem::temp_directory_path() / ("bertcpp-encoder-bench-" + std::to_string(::getpid()));
+      std::filesystem::create_directories(temp_dir_);
+      write_checkpoint(temp_dir_, Dims{}, /*seed=*/1234);
+      dir = temp_dir_;
+    }
+    bertcpp::LoadOptions options;
+    options.threads = g_threads;
+    return bertcpp::BertModel::load(dir, options);
+  }
+
+  std::filesystem::path temp_dir_;
+  bertcpp::BertModel model_;
+};
+
+double forward_flops(const bertcpp::ModelConfig& c, std::int64_t batch, std::int64_t seq) {
+  const double T = static_cast<double>(batch * seq), H = static_cast<double>(c.hidden_size),
+               I = static_cast<double>(c.intermediate_size), S = static_cast<double>(seq);
+  const double per_layer = 2.0 * T * H * (3.0 * H + H + 2.0 * I) + 4.0 * static_cast<double>(batch) * S * S * H;
+  return static_cast<double>(c.num_hidden_layers) * per_layer;
+}
+
+// GFLOP/s of `iterations` runs of `flops` each since `start` (wall clock, as UseRealTime reports).
+double achieved_gflops(double flops, benchmark::IterationCount iterations, std::chrono::steady_clock::time_point start) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return seconds > 0 ? flops * static_cast<double>(iterations) / seconds / 1e9 : 0.0;
+}
+
+// ---- benchmarks -------------------------------------------------------------------------------------------------
+
+// fp32 C[M,N] = A[M,K] * B[K,N] with oneDNN matmul, weights reordered once into the primitive's preferred
+// (blocked) layout, as an engine that prepacks at load time would do. Fixed shapes (no runtime dims).
+void BM_OnednnSgemm(benchmark::State& state) {
+  const dnnl::memory::dim M = state.range(0), K = state.range(1), N = state.range(2);
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const dnnl::memory::desc a_md({M, K}, dt::f32, tag::ab), b_plain_md({K, N}, dt::f32, tag::ab),
+      b_any_md({K, N}, dt::f32, tag::any), c_md({M, N}, dt::f32, tag::ab);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any_md, c_md), engine);
+
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  dnnl::memory a(a_md, engine), b_plain(b_plain_md, engine), b(pd.weights_desc(), engine), c(c_md, engine);
+  for (auto* mem : {&a, &b_plain}) {
+    auto* p = static_cast<float*>(mem->get_data_handle());
+    for (std::size_t i = 0; i < mem->get_desc().get_size() / sizeof(float); ++i) p[i] = uniform(rng);
+  }
+  dnnl::reorder(b_plain, b).execute(stream, b_plain, b);
+  stream.wait();
+
+  const dnnl::matmul matmul(pd);
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    stream.wait();
+  }
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  g_best_sgemm_gflops = std::max(g_best_sgemm_gflops, achieved_gflops(flops, state.iterations(), start));
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(pd.impl_info_str());
+}
+
+void BM_Encoder(benchmark::State& state) {
+  const std::int64_t batch = state.range(0), seq = state.range(1);
+  const bertcpp::BertModel* model = nullptr;
+  try {
+    model = &BenchModel::get();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  const auto& config = model->config();
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(config.vocab_size - 1));
+  bertcpp::Batch input;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(seq));
+    for (auto& x : ids) x = id(rng);
+    input.add(std::move(ids));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    auto out = model->forward(input);
+    benchmark::DoNotOptimize(out.last_hidden_state.data.data());
+  }
+  const double flops = forward_flops(config, batch, seq);
+  if (g_best_sgemm_gflops > 0) {
+    state.counters["sgemm_frac"] = achieved_gflops(flops, state.iterations(), start) / g_best_sgemm_gflops;
+  }
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(batch * seq), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // --threads=N is ours; everything else goes to Google Benchmark.
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      g_threads = std::atoi(argv[i] + 10);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  if (g_threads > 0) omp_set_num_threads(g_threads);
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
+  benchmark::AddCustomContext("threads", std::to_string(g_threads > 0 ? g_threads : omp_get_max_threads()));
+
+  // oneDNN GEMM first, so the encoder benchmarks can report their fraction of it.
+  for (std::int64_t m : {128, 1024}) {
+    benchmark::RegisterBenchmark("OnednnSgemm", BM_OnednnSgemm)
+        ->Args({m, 768, 3072})
+        ->ArgNames({"M", "K", "N"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (auto [batch, seq] : {std::pair<int, int>{1, 128}, {8, 128}, {1, 512}, {32, 32}}) {
+    benchmark::RegisterBenchmark("Encoder/BertBase", BM_Encoder)
+        ->Args({batch, seq})
+        ->ArgNames({"batch", "seq"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(2.0);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
