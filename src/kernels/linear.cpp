@@ -59,8 +59,8 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
   stream.wait();
 }
 
-Linear::Primitive Linear::create(std::int64_t m) const {
-  Primitive p;
+GemmPrimitive Linear::create(std::int64_t m) const {
+  GemmPrimitive p;
   p.src = dnnl::memory::desc({m, k_}, dt::f32, tag::ab);
   p.dst = dnnl::memory::desc({m, n_}, dt::f32, tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src, weight_desc_, bias_desc_, p.dst),
@@ -70,16 +70,10 @@ Linear::Primitive Linear::create(std::int64_t m) const {
   return p;
 }
 
-const Linear::Primitive& Linear::primitive_for(std::int64_t m) const {
-  std::lock_guard lock(cache_->mutex);
-  auto& slot = cache_->by_m[m];
-  if (!slot) slot = std::make_unique<Primitive>(create(m));
-  return *slot;
-}
-
 void Linear::forward(GemmExec& exec, const float* x, std::int64_t m, float* y) const {
   if (m == 0) return;
-  const Primitive& p = primitive_for(m);
+  const GemmPrimitive& p = ctx_->gemms.get({m, k_, n_, static_cast<int>(epilogue_), !bias_.empty()},
+                                            [&] { return create(m); });
   const auto& engine = ctx_->engine;
   const std::size_t scratch_bytes = p.scratchpad.get_size();
   if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);

@@ -28,9 +28,48 @@ enum class Epilogue {
   residual,    // y += result: the output projection and FFN output add the residual already in y
 };
 
-// One oneDNN CPU engine shared by everything a model owns. Cheap to pass by reference.
+// A matmul primitive for one fixed shape, with the descriptors needed to bind memory to it.
+struct GemmPrimitive {
+  dnnl::matmul matmul;
+  dnnl::memory::desc src, dst, scratchpad;
+};
+
+// Primitives by (M, K, N, epilogue, bias): shared by every Linear of a model, so the 12 layers of BERT-base
+// create each shape once. Thread-safe; entries are never removed, so references stay valid.
+class GemmCache {
+ public:
+  struct Key {
+    std::int64_t m, k, n;
+    int epilogue;
+    bool bias;
+    bool operator==(const Key&) const = default;
+  };
+  template <typename Create>
+  const GemmPrimitive& get(const Key& key, Create&& create) {
+    std::lock_guard lock(mutex_);
+    auto& slot = entries_[key];
+    if (!slot) slot = std::make_unique<GemmPrimitive>(create());
+    return *slot;
+  }
+
+ private:
+  struct Hash {
+    std::size_t operator()(const Key& k) const noexcept {
+      std::size_t h = static_cast<std::size_t>(k.m);
+      for (std::int64_t v : {k.k, k.n, std::int64_t{k.epilogue}, std::int64_t{k.bias}})
+        h = h * 1000003u ^ static_cast<std::size_t>(v);
+      return h;
+    }
+  };
+  std::mutex mutex_;
+  std::unordered_map<Key, std::unique_ptr<GemmPrimitive>, Hash> entries_;
+};
+
+// The oneDNN CPU engine and the primitive cache shared by everything a model owns. Must outlive (and not move
+// away from) the Linears that reference it.
 struct DnnlContext {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  mutable GemmCache gemms;
 };
 
 // Per-call execution state: the stream and the user-managed scratchpad of the GEMMs.
@@ -54,12 +93,7 @@ class Linear {
   Epilogue epilogue() const noexcept { return epilogue_; }
 
  private:
-  struct Primitive {
-    dnnl::matmul matmul;
-    dnnl::memory::desc src, dst, scratchpad;
-  };
-  const Primitive& primitive_for(std::int64_t m) const;
-  Primitive create(std::int64_t m) const;
+  GemmPrimitive create(std::int64_t m) const;
 
   const DnnlContext* ctx_ = nullptr;
   std::int64_t k_ = 0, n_ = 0;
@@ -67,13 +101,6 @@ class Linear {
   dnnl::memory::desc weight_desc_, bias_desc_;  // the packed layout chosen at load
   std::vector<float> packed_weight_;            // W^T as [K, N] in weight_desc_'s layout
   std::vector<float> bias_;
-
-  // M -> primitive. Shared by concurrent forwards; entries are never removed, so references stay valid.
-  struct Cache {
-    std::mutex mutex;
-    std::unordered_map<std::int64_t, std::unique_ptr<Primitive>> by_m;
-  };
-  std::unique_ptr<Cache> cache_ = std::make_unique<Cache>();
 };
 
 }  // namespace bertcpp::kernels
