@@ -45,10 +45,10 @@ int main(int argc, char** argv) {
     std::printf("%s: %zu sentences, hidden %lld\n\n", dir.c_str(), sentences.size(), static_cast<long long>(H));
     for (std::size_t i = 0; i < sentences.size(); ++i) std::printf("  [%zu] %s\n", i, sentences[i].c_str());
     std::printf("\ncosine similarity\n    ");
-    for (std::size_t j = 0; j < sentences.size(); ++j) std::printf(" %6s", ("[" + std::to_string(j) + "]").c_str());
+    for (std::size_t j = 0; j < sentences.size(); ++j) std::printf("    [%zu]", j);
     std::printf("\n");
     for (std::size_t i = 0; i < sentences.size(); ++i) {
-      std::printf("%-4s", ("[" + std::to_string(i) + "]").c_str());
+      std::printf("[%zu] ", i);
       for (std::size_t j = 0; j < sentences.size(); ++j) {
         double dot = 0;
         for (std::int64_t h = 0; h < H; ++h) dot += double(emb[i][h]) * emb[j][h];
