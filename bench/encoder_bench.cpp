@@ -6,8 +6,9 @@
 // written once per run as config.json + model.safetensors into a temp dir, then loaded with BertModel::load.
 // BERTCPP_BENCH_MODEL=DIR benchmarks that checkpoint instead (the FLOP count then follows its config.json).
 //
-// Counters: tokens/s, GFLOP/s (the FLOP count below), and sgemm_frac = GFLOP/s divided by the best GFLOP/s of
-// the oneDNN GEMM benchmarks of this run (they are registered first so they run first).
+// Counters (rates, printed as "GFLOP=123/s"): tokens per second, GFLOP per second (the FLOP count below), and
+// sgemm_frac = the encoder's GFLOP/s divided by the best GFLOP/s of the oneDNN GEMM benchmarks of this run
+// (registered first so they run first). The GEMM label names the oneDNN implementation (e.g. brg:avx512_core).
 //
 // FLOPs of one forward call on B sequences of S tokens (T = B*S tokens, hidden H, FFN I, L layers):
 //   per layer: 2*T*H*(3H + H + 2I)   Q/K/V projections (3H), attention output projection (H), FFN up and down (2I)
@@ -214,7 +215,7 @@ void BM_OnednnSgemm(benchmark::State& state) {
   }
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   g_best_sgemm_gflops = std::max(g_best_sgemm_gflops, achieved_gflops(flops, state.iterations(), start));
-  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(pd.impl_info_str());
 }
 
@@ -245,9 +246,9 @@ void BM_Encoder(benchmark::State& state) {
   if (g_best_sgemm_gflops > 0) {
     state.counters["sgemm_frac"] = achieved_gflops(flops, state.iterations(), start) / g_best_sgemm_gflops;
   }
-  state.counters["tokens/s"] =
+  state.counters["tokens"] =
       benchmark::Counter(static_cast<double>(batch * seq), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app.hpp"
@@ -58,7 +59,10 @@ class Encoder {
       out = model_.forward(batch);
     } catch (const Error& e) {
       if (lines.size() == 1) {
-        lines[0]->output = error_record(e.what(), lines[0]->line_number);
+        // forward() names the sequence by its index in the batch ("input 0: ..."); here the line number does.
+        std::string_view message = e.what();
+        if (message.starts_with("input 0: ")) message.remove_prefix(9);
+        lines[0]->output = error_record(message, lines[0]->line_number);
         lines[0]->valid = false;
         return;
       }
