@@ -206,18 +206,73 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, s
   }
   thread_local Scratch scratch;
   Encoding e;
-  e.input_ids.reserve(text.size() / 4 + 4);
+  const std::size_t expected = text.size() / 3 + 4;  // about 4 bytes per token in English text
+  e.input_ids.reserve(expected);
+  e.token_type_ids.reserve(expected);
+  e.attention_mask.reserve(expected);
+  e.special_tokens_mask.reserve(expected);
+  e.tokens.reserve(expected);
+  e.word_ids.reserve(expected);
+  e.sequence_ids.reserve(expected);
+  e.byte_offsets.reserve(expected);
   SequenceBuilder(*this, text, sequence, e, scratch).run();
-  e.char_offsets.resize(e.byte_offsets.size());
   if (ascii) {
     e.char_offsets = e.byte_offsets;
   } else {
+    e.char_offsets.resize(e.byte_offsets.size());
     CharOffsetConverter begins(text), ends(text);
     for (std::size_t i = 0; i < e.byte_offsets.size(); ++i) {
       e.char_offsets[i] = {begins.convert(e.byte_offsets[i].begin), ends.convert(e.byte_offsets[i].end)};
     }
   }
   return e;
+}
+
+void Tokenizer::Impl::merge_template_simple(Encoding& a, Encoding* b, bool add_special_tokens,
+                                            Encoding& out) const {
+  const auto& pieces = b ? post_processor.pair : post_processor.single;
+  std::size_t total = 0;
+  for (const TemplatePiece& piece : pieces) {
+    if (piece.is_sequence) total += (piece.sequence == 0 ? a : *b).size();
+    else if (add_special_tokens) total += post_processor.specials.at(piece.special).ids.size();
+  }
+  out.input_ids.reserve(total);
+  out.token_type_ids.reserve(total);
+  out.attention_mask.reserve(total);
+  out.special_tokens_mask.reserve(total);
+  out.tokens.reserve(total);
+  out.word_ids.reserve(total);
+  out.sequence_ids.reserve(total);
+  out.byte_offsets.reserve(total);
+  out.char_offsets.reserve(total);
+  for (const TemplatePiece& piece : pieces) {
+    if (piece.is_sequence) {
+      Encoding& s = piece.sequence == 0 ? a : *b;
+      out.input_ids.insert(out.input_ids.end(), s.input_ids.begin(), s.input_ids.end());
+      out.token_type_ids.insert(out.token_type_ids.end(), s.size(), piece.type_id);
+      out.attention_mask.insert(out.attention_mask.end(), s.attention_mask.begin(), s.attention_mask.end());
+      out.special_tokens_mask.insert(out.special_tokens_mask.end(), s.special_tokens_mask.begin(),
+                                     s.special_tokens_mask.end());
+      out.tokens.insert(out.tokens.end(), std::make_move_iterator(s.tokens.begin()),
+                        std::make_move_iterator(s.tokens.end()));
+      out.word_ids.insert(out.word_ids.end(), s.word_ids.begin(), s.word_ids.end());
+      out.sequence_ids.insert(out.sequence_ids.end(), s.sequence_ids.begin(), s.sequence_ids.end());
+      out.byte_offsets.insert(out.byte_offsets.end(), s.byte_offsets.begin(), s.byte_offsets.end());
+      out.char_offsets.insert(out.char_offsets.end(), s.char_offsets.begin(), s.char_offsets.end());
+    } else if (add_special_tokens) {
+      const TemplateSpecial& special = post_processor.specials.at(piece.special);
+      const std::size_t n = special.ids.size();
+      out.input_ids.insert(out.input_ids.end(), special.ids.begin(), special.ids.end());
+      out.token_type_ids.insert(out.token_type_ids.end(), n, piece.type_id);
+      out.attention_mask.insert(out.attention_mask.end(), n, 1);
+      out.special_tokens_mask.insert(out.special_tokens_mask.end(), n, 1);
+      out.tokens.insert(out.tokens.end(), special.tokens.begin(), special.tokens.end());
+      out.word_ids.insert(out.word_ids.end(), n, -1);
+      out.sequence_ids.insert(out.sequence_ids.end(), n, -1);
+      out.byte_offsets.insert(out.byte_offsets.end(), n, Offset{});
+      out.char_offsets.insert(out.char_offsets.end(), n, Offset{});
+    }
+  }
 }
 
 Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions& options) const {
@@ -248,7 +303,10 @@ Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, co
   std::fill(a.token_type_ids.begin(), a.token_type_ids.end(), 0);
   if (is_pair) std::fill(b->token_type_ids.begin(), b->token_type_ids.end(), 1);
   Encoding merged;
-  if (post_processor.present) {
+  if (post_processor.present && a.overflowing.empty() && (!is_pair || b->overflowing.empty())) {
+    // Fast path without overflowing windows: one allocation per field, sequences moved in.
+    merge_template_simple(a, is_pair ? &*b : nullptr, options.add_special_tokens, merged);
+  } else if (post_processor.present) {
     bool first = true;
     auto add = [&](Encoding&& part) {
       if (first) {

@@ -70,6 +70,8 @@ struct Tokenizer::Impl {
   // One sequence, before truncation and special tokens: type_ids and sequence_ids are `sequence`.
   Encoding encode_sequence(std::string_view text, int sequence, std::string_view what) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions& options) const;
+  // The template applied when no sequence has overflowing windows (same result as the general merge).
+  void merge_template_simple(Encoding& a, Encoding* b, bool add_special_tokens, Encoding& out) const;
   std::optional<std::int32_t> token_to_id(std::string_view token) const;
   const std::string* id_to_token(std::int32_t id) const;
 };

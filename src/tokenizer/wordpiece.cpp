@@ -49,6 +49,7 @@ WordPiece::WordPiece(std::vector<std::string> vocab, WordPieceOptions options, s
 std::int32_t WordPiece::child(std::int32_t node, unsigned char byte) const noexcept {
   if (node == 0) return root_children_[byte];
   if (node == suffix_root_) return suffix_children_[byte];
+  if (edge_keys_.empty()) return kNone;
   const std::uint64_t key = (std::uint64_t(std::uint32_t(node)) << 8) | byte;
   const std::size_t mask = edge_keys_.size() - 1;
   for (std::size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
