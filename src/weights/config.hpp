@@ -17,8 +17,9 @@ namespace bertcpp::weights {
 // Throws ConfigError naming the file and field when a required field (vocab_size, hidden_size,
 // num_hidden_layers, num_attention_heads, intermediate_size, max_position_embeddings) is missing, has the
 // wrong JSON type or an invalid value (non-positive, hidden_size not divisible by num_attention_heads,
-// layer_norm_eps <= 0, pad_token_id outside [0, vocab_size)); UnsupportedError for a position_embedding_type other than "absolute", an unknown
-// hidden_act (listing the supported ones), or a model_type other than "bert" (listing the supported ones).
+// layer_norm_eps <= 0, pad_token_id outside [0, vocab_size)); UnsupportedError for a
+// position_embedding_type other than "absolute", an unknown hidden_act (listing the supported ones), or a
+// model_type other than "bert" (listing the supported ones).
 ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path& file);
 
 }  // namespace bertcpp::weights
