@@ -217,8 +217,9 @@ TEST_F(Cli, BadLinesBecomeErrorRecordsInPlace) {
       {too_long, "more than max_position_embeddings " + std::to_string(c.max_positions)},
       {R"({"input_ids": [1, 2], "token_type_ids": [0]})", "\"token_type_ids\" has 1 values, expected 2"},
       {R"({"input_ids": [1, 2], "token_type_ids": [0, )" + std::to_string(c.type_vocab) + "]}",
-       "token_type_ids[1] = " + std::to_string(c.type_vocab) + " is outside type_vocab_size"},
-      {R"({"input_ids": [1, 2], "attention_mask": [1, 2]})", "attention_mask[1] = 2 is outside"},
+       "token_type_ids[1] = " + std::to_string(c.type_vocab) + " is outside [0, " + std::to_string(c.type_vocab) +
+           ") (type_vocab_size)"},
+      {R"({"input_ids": [1, 2], "attention_mask": [1, 2]})", "attention_mask[1] = 2 is not 0 or 1"},
       {R"([1, 2, 3])", "expected a JSON object with \"input_ids\", found array"},
       {"", "not valid JSON"},
       {R"({"input_ids": [4, 5], "token_type_ids": null, "attention_mask": [1, 0]})", ""},

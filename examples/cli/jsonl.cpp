@@ -80,9 +80,14 @@ std::string describe(const json& value) {
   return text;
 }
 
-// A JSON array of integers in [lo, hi) as int32; `what` names the field in messages.
-std::vector<std::int32_t> int_array(const json& value, const char* field, std::int64_t lo, std::int64_t hi,
-                                    const char* range_name) {
+// The values an array may hold, [lo, hi), and how a message says that a value is not one of them.
+struct ValueRange {
+  std::int64_t lo = 0, hi = 0;
+  std::string violation;  // completes "<field>[i] = <value> is ...", e.g. "outside the vocabulary [0, 30522)"
+};
+
+// A JSON array of integers in `range` as int32; `field` names it in messages.
+std::vector<std::int32_t> int_array(const json& value, const char* field, const ValueRange& range) {
   if (!value.is_array()) {
     throw InvalidArgumentError(std::string("\"") + field + "\" must be an array of integers, found " +
                                std::string(value.type_name()));
@@ -103,21 +108,20 @@ std::vector<std::int32_t> int_array(const json& value, const char* field, std::i
     } else {
       throw InvalidArgumentError(where + " is " + describe(item) + ", expected an integer");
     }
-    if (v < lo || v >= hi) {
-      throw InvalidArgumentError(where + " = " + describe(item) + " is outside " + range_name + " [" +
-                                 std::to_string(lo) + ", " + std::to_string(hi) + ")");
+    if (v < range.lo || v >= range.hi) {
+      throw InvalidArgumentError(where + " = " + describe(item) + " is " + range.violation);
     }
     out.push_back(static_cast<std::int32_t>(v));
   }
   return out;
 }
 
-// An optional companion array: absent or null -> empty; else integers in [lo, hi) of input_ids' length.
+// An optional companion array: absent or null -> empty; else integers in `range` of input_ids' length.
 std::vector<std::int32_t> optional_array(const json& record, const char* field, std::size_t length,
-                                         std::int64_t lo, std::int64_t hi, const char* range_name) {
+                                         const ValueRange& range) {
   auto it = record.find(field);
   if (it == record.end() || it->is_null()) return {};
-  auto out = int_array(*it, field, lo, hi, range_name);
+  auto out = int_array(*it, field, range);
   if (out.size() != length) {
     throw InvalidArgumentError(std::string("\"") + field + "\" has " + std::to_string(out.size()) +
                                " values, expected " + std::to_string(length) + " (the length of \"input_ids\")");
@@ -142,15 +146,20 @@ TokenRecord parse_token_record(std::string_view line, const RecordLimits& limits
   if (ids == record.end() || ids->is_null()) throw InvalidArgumentError("missing \"input_ids\"");
 
   TokenRecord out;
-  out.input_ids = int_array(*ids, "input_ids", 0, limits.vocab_size, "the vocabulary");
+  // "[0, hi)"; built with append (operator+(const char*, string&&) trips g++ 12's false -Wrestrict).
+  const auto half_open = [](std::int64_t hi) { return std::string("[0, ").append(std::to_string(hi)).append(")"); };
+  out.input_ids = int_array(*ids, "input_ids",
+                            {0, limits.vocab_size, std::string("outside the vocabulary ") + half_open(limits.vocab_size)});
   if (out.input_ids.empty()) throw InvalidArgumentError("\"input_ids\" is empty");
   if (static_cast<std::int64_t>(out.input_ids.size()) > limits.max_length) {
     throw InvalidArgumentError("\"input_ids\" has " + std::to_string(out.input_ids.size()) +
                                " tokens, more than max_position_embeddings " + std::to_string(limits.max_length));
   }
   const std::size_t n = out.input_ids.size();
-  out.token_type_ids = optional_array(record, "token_type_ids", n, 0, limits.type_vocab_size, "type_vocab_size");
-  out.attention_mask = optional_array(record, "attention_mask", n, 0, 2, "the mask values");
+  out.token_type_ids = optional_array(
+      record, "token_type_ids", n,
+      {0, limits.type_vocab_size, std::string("outside ") + half_open(limits.type_vocab_size) + " (type_vocab_size)"});
+  out.attention_mask = optional_array(record, "attention_mask", n, {0, 2, "not 0 or 1"});
   return out;
 }
 
