@@ -3,5 +3,6 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "bertcpp/pipelines.hpp"
 #include "bertcpp/tensor.hpp"
 #include "bertcpp/tokenizer.hpp"

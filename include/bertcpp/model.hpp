@@ -3,6 +3,8 @@
 //   #include <bertcpp/bertcpp.hpp>
 //
 //   auto model = bertcpp::BertModel::load("models/cache/all-MiniLM-L6-v2");   // config.json + model.safetensors
+//   auto from_text = model.forward(std::vector<std::string>{"Hello world!"});  // with the directory's tokenizer
+//
 //   bertcpp::Batch batch;
 //   batch.add({101, 7592, 2088, 102});                 // [CLS] hello world [SEP]
 //   batch.add({101, 2129, 2024, 2017, 1029, 102});     // sequences may differ in length
@@ -20,10 +22,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "bertcpp/tensor.hpp"
+#include "bertcpp/tokenizer.hpp"
 
 namespace bertcpp {
 
@@ -49,6 +53,8 @@ struct LoadOptions {
   bool pooler_output = true;
   // Also return the embedding output and every layer's output (num_hidden_layers + 1 tensors).
   bool hidden_states = false;
+  // Load the tokenizer of the checkpoint directory too (tokenizer.json, else vocab.txt), when there is one.
+  bool tokenizer = true;
 };
 
 // A batch of token-id sequences. Sequences may have different lengths; nothing needs padding.
@@ -95,6 +101,14 @@ class BertModel {
   // vocabulary, a token type outside type_vocab_size, mismatched lengths, or a sequence longer than
   // max_position_embeddings.
   EncoderOutput forward(const Batch& batch) const;
+
+  // Tokenizes each text (special tokens added, truncated to max_position_embeddings) and runs forward().
+  // Throws InvalidArgumentError when the model has no tokenizer.
+  EncoderOutput forward(std::span<const std::string> texts) const;
+
+  // The tokenizer found next to the weights (see LoadOptions::tokenizer).
+  bool has_tokenizer() const noexcept;
+  const Tokenizer& tokenizer() const;  // throws InvalidArgumentError when has_tokenizer() is false
 
   const ModelConfig& config() const noexcept;
   const LoadOptions& options() const noexcept;

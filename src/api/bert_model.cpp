@@ -19,6 +19,7 @@ struct BertModel::Impl {
   ModelConfig config;
   kernels::DnnlContext dnnl;  // referenced by every Linear: the Impl never moves (it lives in a shared_ptr)
   std::optional<encoder::BertEncoder> encoder;
+  std::optional<Tokenizer> tokenizer;
   mutable encoder::WorkspacePool workspaces;
 };
 
@@ -170,6 +171,9 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   impl->config = weights::parse_config(checkpoint.config(), dir / "config.json");
   checkpoint.select_prefix({"bert.", ""}, "embeddings.word_embeddings.weight");
   impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, options.pooler_output);
+  if (options.tokenizer && (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "vocab.txt"))) {
+    impl->tokenizer.emplace(Tokenizer::load(dir));
+  }
   return BertModel(std::move(impl));
 }
 
@@ -206,6 +210,26 @@ EncoderOutput BertModel::forward(const Batch& batch) const {
     m.encoder->pool(*ws, out.pooler_output.data.data());
   }
   return out;
+}
+
+EncoderOutput BertModel::forward(std::span<const std::string> texts) const {
+  const Tokenizer& tok = tokenizer();
+  EncodeOptions options;
+  options.truncation = Truncation::longest_first;
+  options.max_length = static_cast<std::size_t>(impl_->config.max_position_embeddings);
+  Batch batch;
+  for (const auto& text : texts) {
+    Encoding enc = tok.encode(text, options);
+    batch.add(std::move(enc.input_ids), std::move(enc.token_type_ids));
+  }
+  return forward(batch);
+}
+
+bool BertModel::has_tokenizer() const noexcept { return impl_->tokenizer.has_value(); }
+
+const Tokenizer& BertModel::tokenizer() const {
+  if (!impl_->tokenizer) throw InvalidArgumentError("this model was loaded without a tokenizer (no tokenizer.json or vocab.txt)");
+  return *impl_->tokenizer;
 }
 
 const ModelConfig& BertModel::config() const noexcept { return impl_->config; }

@@ -1,0 +1,221 @@
+// bertcpp/pipelines.hpp - task heads end to end from text, as transformers' pipelines and sentence-transformers.
+//
+//   auto clf = bertcpp::SequenceClassifier::load("my-sst2-checkpoint");
+//   auto top = clf.classify("a gripping, funny film");           // [{label: "POSITIVE", score: 0.998}]
+//
+//   auto ner = bertcpp::TokenClassifier::load("my-ner-checkpoint");
+//   bertcpp::NerOptions o; o.aggregation = bertcpp::Aggregation::simple;
+//   for (auto& e : ner.recognize("Angela Merkel visited Paris.", o))
+//     std::cout << e.entity_group << " " << e.word << " [" << e.start << "," << e.end << ")\n";
+//
+//   auto st = bertcpp::SentenceEmbedder::load("models/cache/all-MiniLM-L6-v2");
+//   bertcpp::Tensor emb = st.encode({"first sentence", "second sentence"});   // [2, 384], L2-normalized
+//
+// Each pipeline loads the encoder, the tokenizer and its head's tensors from one Hugging Face checkpoint
+// directory. Character offsets (start, end) are code-point indices into the caller's text, as Python reports;
+// byte offsets are given next to them. Pipelines are immutable after load; every const member is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bertcpp/model.hpp"
+#include "bertcpp/tensor.hpp"
+
+namespace bertcpp {
+
+// ---- sequence classification (BertForSequenceClassification: pooler -> classifier) -------------------------
+
+// transformers' function_to_apply. automatic: sigmoid when num_labels == 1 or problem_type is
+// "multi_label_classification", else softmax.
+enum class ScoreFunction { automatic, softmax, sigmoid, none };
+
+struct LabelScore {
+  std::string label;  // id2label[i], or "LABEL_i"
+  float score = 0.0f;
+};
+
+struct ClassifyOptions {
+  // Labels returned, best first. 0 or more than num_labels: all of them.
+  std::size_t top_k = 1;
+  ScoreFunction function_to_apply = ScoreFunction::automatic;
+};
+
+struct Classification {
+  std::vector<LabelScore> labels;  // best first, top_k of them
+  std::vector<float> logits;       // [num_labels], raw
+};
+
+class SequenceClassifier {
+ public:
+  static SequenceClassifier load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  Classification classify(std::string_view text, const ClassifyOptions& options = {}) const;
+  Classification classify(std::string_view text, std::string_view text_pair, const ClassifyOptions& options = {}) const;
+  std::vector<Classification> classify_batch(std::span<const std::string> texts, const ClassifyOptions& options = {}) const;
+  const std::vector<std::string>& labels() const noexcept;  // id2label in id order
+  struct Impl;
+
+ private:
+  explicit SequenceClassifier(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- token classification / NER (BertForTokenClassification: last_hidden_state -> classifier) -------------
+
+enum class Aggregation { none, simple, first, average, max };
+
+struct Entity {
+  std::string entity;        // aggregation none: the token's label, e.g. "B-PER"
+  std::string entity_group;  // other aggregations: the label without its B-/I- prefix, e.g. "PER"
+  float score = 0.0f;
+  std::string word;          // the (decoded) text of the entity
+  std::size_t start = 0, end = 0;            // code-point offsets into the text
+  std::size_t byte_start = 0, byte_end = 0;  // byte offsets into the text
+  std::int64_t index = -1;   // aggregation none: the token's index in the encoding; else -1
+};
+
+struct NerOptions {
+  Aggregation aggregation = Aggregation::none;
+  std::vector<std::string> ignore_labels = {"O"};
+  // Unset (transformers' default): a text longer than the model's window is truncated. Set: it is split into
+  // windows overlapping by `stride` tokens and their entities merged, as transformers' `stride` (which, like
+  // transformers, requires an aggregation other than none: InvalidArgumentError otherwise).
+  std::optional<std::size_t> stride;
+};
+
+class TokenClassifier {
+ public:
+  static TokenClassifier load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  std::vector<Entity> recognize(std::string_view text, const NerOptions& options = {}) const;
+  // Raw per-token logits [windows, tokens, num_labels] (windows as recognize() makes them; padded with zeros).
+  Tensor logits(std::string_view text, const NerOptions& options = {}) const;
+  const std::vector<std::string>& labels() const noexcept;
+  struct Impl;
+
+ private:
+  explicit TokenClassifier(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- extractive question answering (BertForQuestionAnswering: qa_outputs -> start/end logits) --------------
+
+struct QaOptions {
+  std::size_t top_k = 1;
+  std::size_t doc_stride = 128;
+  std::size_t max_answer_len = 15;
+  std::size_t max_seq_len = 384;
+  std::size_t max_question_len = 64;
+  bool handle_impossible_answer = false;
+};
+
+struct Answer {
+  float score = 0.0f;
+  std::size_t start = 0, end = 0;            // code-point offsets into the context
+  std::size_t byte_start = 0, byte_end = 0;  // byte offsets into the context
+  std::string answer;                        // context[start, end)
+};
+
+class QuestionAnswerer {
+ public:
+  static QuestionAnswerer load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // Best first; an impossible answer (when allowed and most likely) is {score, 0, 0, ""}.
+  std::vector<Answer> answer(std::string_view question, std::string_view context, const QaOptions& options = {}) const;
+  // Raw start and end logits, [windows, tokens] each (padded windows are padded with zeros).
+  struct Logits {
+    Tensor start_logits, end_logits;
+  };
+  Logits logits(std::string_view question, std::string_view context, const QaOptions& options = {}) const;
+  struct Impl;
+
+ private:
+  explicit QuestionAnswerer(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- fill-mask (BertForMaskedLM: cls.predictions) ------------------------------------------------------------
+
+struct FillMaskOptions {
+  std::size_t top_k = 5;
+  std::vector<std::string> targets;  // restrict the candidates to these tokens (as transformers)
+};
+
+struct MaskPrediction {
+  float score = 0.0f;
+  std::int32_t token = 0;
+  std::string token_str;
+  std::string sequence;  // the input with this token in place of the mask, decoded
+};
+
+class FillMask {
+ public:
+  static FillMask load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // One list per mask token in the text (in order); InvalidArgumentError when the text has none.
+  std::vector<std::vector<MaskPrediction>> fill(std::string_view text, const FillMaskOptions& options = {}) const;
+  // Raw vocabulary logits at each mask position: [masks, vocab_size].
+  Tensor logits(std::string_view text) const;
+  struct Impl;
+
+ private:
+  explicit FillMask(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- next-sentence prediction (BertForNextSentencePrediction / BertForPreTraining: cls.seq_relationship) ----
+
+struct NextSentence {
+  float is_next = 0.0f;       // softmax probability that B follows A (index 0)
+  std::vector<float> logits;  // [2]
+};
+
+class NextSentencePredictor {
+ public:
+  static NextSentencePredictor load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  NextSentence predict(std::string_view first, std::string_view second) const;
+  struct Impl;
+
+ private:
+  explicit NextSentencePredictor(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- sentence embeddings (sentence-transformers) --------------------------------------------------------------
+
+enum class Pooling { cls, mean, max, mean_sqrt_len };
+
+struct SentenceEmbedderConfig {
+  Pooling pooling = Pooling::mean;
+  bool normalize = false;
+  std::size_t max_seq_length = 512;
+};
+
+struct EmbedOptions {
+  std::size_t batch_size = 32;
+};
+
+class SentenceEmbedder {
+ public:
+  // Reads modules.json, 1_Pooling/config.json (or the Pooling module's folder), sentence_bert_config.json; a
+  // plain checkpoint without them gets mean pooling, no normalization, max_seq_length = model_max_length.
+  static SentenceEmbedder load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // [texts, hidden], as SentenceTransformer.encode.
+  Tensor encode(std::span<const std::string> texts, const EmbedOptions& options = {}) const;
+  Tensor encode(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
+    const std::vector<std::string> v(texts);
+    return encode(std::span<const std::string>(v), options);
+  }
+  const SentenceEmbedderConfig& config() const noexcept;
+  struct Impl;
+
+ private:
+  explicit SentenceEmbedder(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace bertcpp
