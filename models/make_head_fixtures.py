@@ -1,0 +1,637 @@
+#!/usr/bin/env python3
+"""Generates the golden fixtures of the task heads (tests/data/heads, tests/data/minilm/sentence_embeddings.json).
+
+    python3 models/make_head_fixtures.py                          # everything transformers 5 can make
+    python3 models/make_head_fixtures.py --only text-classification --only minilm
+    python3 models/make_head_fixtures.py --qa-python /tmp/tf4/bin/python   # also question-answering (see below)
+
+Every tests/data/heads/<task>/ is a real Hugging Face checkpoint directory that transformers (and, for the
+sentence-embeddings-* directories, sentence-transformers) loads as it is, plus golden.json with inputs, options
+and what the transformers pipeline / SentenceTransformer.encode returned for them. The tiny random encoder is
+shared: heads/shared/encoder.safetensors is one shard of every directory's model.safetensors.index.json, reached
+through a relative symlink in the directory; the head's own tensors are a second, small shard. The tokenizer is
+the default model's real one (uncased BERT vocab), so tokenization, offsets and words are meaningful.
+
+Question answering: transformers 5 dropped the question-answering pipeline, so its goldens come from the last
+release line that has it (4.x) in a separate interpreter: `--qa-python PY` runs this same script there with
+`--only question-answering --qa-child` after writing the checkpoint (the QA model itself still loads in
+transformers 5, which the parent checks against the child's logits). See models/README.md.
+
+Decisions of random heads are kept away from ties: after each task the script re-runs the pipeline with the
+logits perturbed by +-1e-4 and requires the same labels / spans / tokens / order, and checks that ranked scores
+are separated by more than 1e-3 (absolute for labels, relative for span and vocabulary probabilities); a head
+that fails is re-drawn with the next seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+import transformers
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertForMaskedLM,
+    BertForNextSentencePrediction,
+    BertForQuestionAnswering,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+    BertModel,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+HEADS_DIR = REPO / "tests" / "data" / "heads"
+SHARED_DIR = HEADS_DIR / "shared"
+MINILM_JSON = REPO / "tests" / "data" / "minilm" / "sentence_embeddings.json"
+DEFAULT_MODEL = REPO / "models" / "cache" / "all-MiniLM-L6-v2"
+
+# The shared tiny encoder. intermediate 50 is not a multiple of 16 on purpose (kernel tails).
+ENCODER = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=50,
+               hidden_act="gelu", max_position_embeddings=128, type_vocab_size=2, layer_norm_eps=1e-12,
+               pad_token_id=0, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+ENCODER_SEED = 4100
+# Weight scales that keep activations O(1) (as make_encoder_fixtures.py): linear weights and embeddings
+# N(0, 0.3), biases N(0, 0.1), LayerNorm weights 1 + N(0, 0.1).
+LINEAR_STD, BIAS_STD, NORM_GAMMA_STD = 0.3, 0.1, 0.1
+STORAGE = torch.float16
+
+NOISE = 1e-4          # logit perturbation of the tie check
+LABEL_MARGIN = 1e-3   # absolute margin between ranked label scores / per-token argmax probabilities
+RANK_MARGIN = 1e-3    # relative margin between ranked span / vocabulary probabilities
+MAX_TRIES = 40        # head seeds tried before giving up
+
+QA_TASK = "question-answering"
+TASKS = ["text-classification", "text-classification-multilabel", "text-classification-single",
+         "sentence-embeddings", "minilm", "token-classification", QA_TASK, "fill-mask", "next-sentence"]
+
+NER_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+
+
+class NearTie(Exception):
+    """A head's decision is too close to a tie; the caller re-draws the head."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def f32(x) -> float:
+    """A float32 value as the shortest decimal that reads back to the same float32."""
+    return float(str(np.float32(x)))
+
+
+def f32_nested(x):
+    if isinstance(x, (list, tuple)):
+        return [f32_nested(v) for v in x]
+    if isinstance(x, np.ndarray) or torch.is_tensor(x):
+        return f32_nested(x.tolist())
+    return f32(x)
+
+
+def jsonable(x):
+    """Pipeline results (numpy / torch scalars inside dicts and lists) as plain JSON values; floats as float32."""
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if torch.is_tensor(x):
+        x = x.numpy()
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return f32(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+
+
+def dumps(obj, indent: int = 0) -> str:
+    """JSON with lists of numbers on one line (the goldens are mostly numbers) and everything else indented."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list):
+        if not obj:
+            return "[]"
+        if all(not isinstance(v, (dict, list)) for v in obj):
+            return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in obj) + "]"
+        if all(isinstance(v, list) and all(not isinstance(w, (dict, list)) for w in v) for v in obj):
+            return "[\n" + ",\n".join(inner + dumps(v) for v in obj) + "\n" + pad + "]"
+        return "[\n" + ",\n".join(inner + dumps(v, indent + 1) for v in obj) + "\n" + pad + "]"
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(dumps(obj) + "\n", encoding="utf-8")
+
+
+def versions() -> dict:
+    v = {"transformers_version": transformers.__version__, "torch_version": torch.__version__.split("+")[0]}
+    import tokenizers
+    v["tokenizers_version"] = tokenizers.__version__
+    try:
+        import sentence_transformers
+        v["sentence_transformers_version"] = sentence_transformers.__version__
+    except ImportError:
+        pass
+    return v
+
+
+def golden(task: str, cases: list, error_cases: list | None = None, **extra) -> dict:
+    out = {"task": task, **versions(), **extra, "cases": cases}
+    if error_cases:
+        out["error_cases"] = error_cases
+    return out
+
+
+def randn(gen: torch.Generator, shape, std: float, mean: float = 0.0) -> torch.Tensor:
+    return torch.randn(*shape, generator=gen) * std + mean
+
+
+def stored(t: torch.Tensor) -> torch.Tensor:
+    """Rounded to the storage dtype: the fp32 reference is computed from exactly what the file holds."""
+    return t.to(STORAGE).contiguous()
+
+
+@contextlib.contextmanager
+def perturbed_logits(model, seed: int, amplitude: float = NOISE):
+    """Adds uniform noise in [-amplitude, amplitude] to every logits tensor the model returns."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def hook(_module, _inputs, output):
+        for key in ("logits", "start_logits", "end_logits"):
+            t = output.get(key) if isinstance(output, dict) else None
+            if t is not None:
+                t.add_((torch.rand(t.shape, generator=gen) * 2 - 1) * amplitude)
+        return output
+
+    handle = model.register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def check_stable(model, run, decision, what: str, trials: int = 3) -> None:
+    """run() -> result; decision(result) must not change when the logits move by NOISE."""
+    reference = decision(run())
+    for trial in range(trials):
+        with perturbed_logits(model, seed=trial):
+            if decision(run()) != reference:
+                raise NearTie(f"{what}: decision changes under {NOISE:g} logit noise")
+
+
+def check_ranked(scores, what: str, relative: bool = False) -> None:
+    """Consecutive scores (best first) must differ by more than the margin (absolute or relative)."""
+    for a, b in zip(scores, scores[1:]):
+        gap = a - b
+        if gap < 0:
+            raise NearTie(f"{what}: scores not sorted ({a} then {b})")
+        limit = RANK_MARGIN * abs(a) if relative else LABEL_MARGIN
+        if gap <= limit:
+            raise NearTie(f"{what}: ranked scores {a:.6g} and {b:.6g} are closer than {limit:.3g}")
+
+
+def check_argmax(probs: np.ndarray, what: str) -> None:
+    """Each row's best probability must beat the runner-up by more than LABEL_MARGIN."""
+    top2 = np.sort(probs, axis=-1)[..., -2:]
+    gap = (top2[..., 1] - top2[..., 0]).min()
+    if gap <= LABEL_MARGIN:
+        raise NearTie(f"{what}: an argmax margin is only {gap:.3g}")
+
+
+def softmax_np(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def retry(make, name: str, first_seed: int):
+    """Calls make(seed) with seeds first_seed, first_seed + 1, ... until no NearTie is raised."""
+    for attempt in range(MAX_TRIES):
+        try:
+            result = make(first_seed + attempt)
+            print(f"  {name}: head seed {first_seed + attempt}")
+            return result
+        except NearTie as e:
+            print(f"  {name}: seed {first_seed + attempt} rejected: {e}")
+    sys.exit(f"{name}: no head seed in {MAX_TRIES} tries gives well separated decisions")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checkpoint directories
+
+
+def encoder_tensors() -> dict[str, torch.Tensor]:
+    """The shared random encoder (with pooler), keyed as a BertFor* checkpoint stores it ("bert." prefix)."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(ENCODER_SEED)
+    model = BertModel(BertConfig(**ENCODER))
+    out = {}
+    for name, p in model.named_parameters():
+        if name.endswith("LayerNorm.weight"):
+            t = randn(gen, p.shape, NORM_GAMMA_STD, 1.0)
+        elif name.endswith(".bias"):
+            t = randn(gen, p.shape, BIAS_STD)
+        else:
+            t = randn(gen, p.shape, LINEAR_STD)
+        out["bert." + name] = stored(t)
+    return out
+
+
+def write_shared() -> dict[str, torch.Tensor]:
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    tensors = encoder_tensors()
+    save_file(tensors, SHARED_DIR / "encoder.safetensors", metadata={"format": "pt"})
+    for name in ("tokenizer.json", "vocab.txt"):
+        shutil.copyfile(DEFAULT_MODEL / name, SHARED_DIR / name)
+    return tensors
+
+
+def link(dir_: Path, name: str) -> None:
+    """dir_/name -> ../shared/name (relative, so the tree can move and git stores a symlink)."""
+    target = dir_ / name
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    os.symlink(Path("..") / "shared" / name, target)
+
+
+def tokenizer_files(dir_: Path, model_max_length: int) -> None:
+    """The default model's tokenizer: tokenizer.json and vocab.txt shared, tokenizer_config.json with this
+    directory's window (model_max_length), special_tokens_map.json."""
+    link(dir_, "tokenizer.json")
+    link(dir_, "vocab.txt")
+    cfg = json.loads((DEFAULT_MODEL / "tokenizer_config.json").read_text())
+    cfg.pop("name_or_path", None)
+    cfg["model_max_length"] = model_max_length
+    write_json(dir_ / "tokenizer_config.json", cfg)
+    shutil.copyfile(DEFAULT_MODEL / "special_tokens_map.json", dir_ / "special_tokens_map.json")
+
+
+def write_checkpoint(dir_: Path, encoder: dict[str, torch.Tensor], head: dict[str, torch.Tensor],
+                     config: dict | None, model_max_length: int) -> None:
+    """A checkpoint directory: config.json, model.safetensors.index.json over the shared encoder shard (symlink)
+    and head.safetensors (when there are head tensors), and the tokenizer files."""
+    if dir_.exists():
+        shutil.rmtree(dir_)
+    dir_.mkdir(parents=True)
+    link(dir_, "encoder.safetensors")
+    weight_map = {name: "encoder.safetensors" for name in sorted(encoder)}
+    total = sum(t.numel() * t.element_size() for t in encoder.values())
+    if head:
+        save_file(head, dir_ / "head.safetensors", metadata={"format": "pt"})
+        weight_map.update({name: "head.safetensors" for name in sorted(head)})
+        total += sum(t.numel() * t.element_size() for t in head.values())
+    write_json(dir_ / "model.safetensors.index.json", {"metadata": {"total_size": total}, "weight_map": weight_map})
+    if config is not None:
+        write_json(dir_ / "config.json", config)
+    tokenizer_files(dir_, model_max_length)
+
+
+def bert_config(architecture: str, **extra) -> dict:
+    """config.json as transformers writes it for this architecture (plus `extra`), dtype float32."""
+    cfg = BertConfig(**ENCODER, **extra)
+    cfg.architectures = [architecture]
+    d = json.loads(cfg.to_json_string(use_diff=True))  # what save_pretrained writes
+    d["dtype"] = "float32"
+    return d
+
+
+def load_model(cls, dir_: Path, expect_unexpected: set[str] = frozenset(), expect_missing: set[str] = frozenset()):
+    """from_pretrained in fp32 eager mode, requiring exactly the expected missing / unexpected keys."""
+    model, info = cls.from_pretrained(dir_, dtype=torch.float32, attn_implementation="eager",
+                                      output_loading_info=True)
+    if set(info["unexpected_keys"]) != set(expect_unexpected) or set(info["missing_keys"]) != set(expect_missing):
+        sys.exit(f"{dir_}: {cls.__name__} loaded with missing {sorted(info['missing_keys'])} and unexpected "
+                 f"{sorted(info['unexpected_keys'])}; expected {sorted(expect_missing)} / {sorted(expect_unexpected)}")
+    if info["mismatched_keys"] or info["error_msgs"]:
+        sys.exit(f"{dir_}: {info}")
+    return model.eval()
+
+
+def check_weights(model, tensors: dict[str, torch.Tensor], dir_: Path) -> None:
+    """The loaded model holds exactly the stored (rounded) values."""
+    params = dict(model.named_parameters())
+    prefix = "" if any(k.startswith("bert.") for k in params) else "bert."
+    for name, t in tensors.items():
+        key = name if prefix == "" else name[len(prefix):] if name.startswith(prefix) else name
+        if key not in params:
+            continue
+        if not torch.equal(params[key].detach(), t.float()):
+            sys.exit(f"{dir_}: loaded {key} differs from what was written")
+
+
+POOLER_KEYS = {"bert.pooler.dense.weight", "bert.pooler.dense.bias"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sequence classification
+
+
+CLS_TEXTS = [
+    ("A gripping, funny film with a terrible ending.", None),
+    ("The cat sat on the mat.", "A feline rested on the rug."),
+    ("Ünïcödé àccents: naïve café — résumé!", None),
+    ("", None),
+    ("Is this the real life?", "Is this just fantasy?"),
+    ("first part [SEP] second part", None),
+    ("Stock markets fell sharply in Tokyo, London and New York on Monday.", None),
+    ("東京は日本の首都です。", "Berlin ist die Hauptstadt Deutschlands."),
+]
+CLS_OPTIONS = [  # (top_k, function_to_apply); top_k None = all labels, function None = the default rule
+    (None, None), (1, None), (2, "softmax"), (None, "softmax"), (None, "sigmoid"), (None, "none"), (1, "none"),
+    (2, "sigmoid"),
+]
+
+
+def make_classification(encoder, task_dir: str, num_labels: int, id2label: dict | None, problem_type: str | None,
+                        first_seed: int) -> None:
+    from transformers import pipeline
+
+    dir_ = HEADS_DIR / task_dir
+    extra = {"num_labels": num_labels}
+    if id2label is not None:
+        extra["id2label"] = {i: l for i, l in enumerate(id2label)}
+        extra["label2id"] = {l: i for i, l in enumerate(id2label)}
+    if problem_type is not None:
+        extra["problem_type"] = problem_type
+    config = bert_config("BertForSequenceClassification", **extra)
+    if id2label is None:  # no id2label in the file: readers fall back to LABEL_<i> from num_labels
+        config.pop("id2label", None)
+        config.pop("label2id", None)
+        config["num_labels"] = num_labels
+
+    def make(seed):
+        gen = torch.Generator().manual_seed(seed)
+        # The pooler output is tanh-bounded and mostly saturated: weights N(0, 0.35) give logits of std ~2, so
+        # that no probability is vanishingly small.
+        head = {"classifier.weight": stored(randn(gen, (num_labels, ENCODER["hidden_size"]), 0.35)),
+                "classifier.bias": stored(randn(gen, (num_labels,), 0.3))}
+        write_checkpoint(dir_, encoder, head, config, model_max_length=ENCODER["max_position_embeddings"])
+        model = load_model(BertForSequenceClassification, dir_)
+        check_weights(model, {**encoder, **head}, dir_)
+        tokenizer = AutoTokenizer.from_pretrained(dir_)
+        clf = pipeline("text-classification", model=model, tokenizer=tokenizer)
+        cases = []
+        for ti, (text, pair) in enumerate(CLS_TEXTS):
+            enc = tokenizer(text, pair, return_tensors="pt")
+            with torch.no_grad():
+                logits = model(**enc).logits[0]
+            for oi, (top_k, fn) in enumerate(CLS_OPTIONS):
+                if num_labels == 1 and top_k == 2:
+                    continue
+                kwargs = {"top_k": top_k}
+                if fn is not None:
+                    kwargs["function_to_apply"] = fn
+                inp = {"text": text, "text_pair": pair}
+
+                def run():
+                    return clf(dict(inp) if pair is not None else text, **kwargs)
+
+                expected = run()
+                check_ranked([e["score"] for e in expected], f"{task_dir} text {ti} options {oi}")
+                check_stable(model, run, lambda r: [e["label"] for e in r], f"{task_dir} text {ti} options {oi}")
+                cases.append({"name": f"text{ti}_{top_k if top_k is not None else 'all'}_{fn or 'default'}",
+                              "inputs": inp, "options": {"top_k": top_k, "function_to_apply": fn},
+                              "expected": jsonable(expected), "logits": f32_nested(logits),
+                              "input_ids": enc["input_ids"][0].tolist()})
+        # The full ranking at the default function must be far from ties for every text.
+        return cases
+
+    cases = retry(make, task_dir, first_seed)
+    write_json(dir_ / "golden.json", golden("text-classification", cases, num_labels=num_labels,
+                                           problem_type=problem_type))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sentence embeddings (sentence-transformers)
+
+ST_SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "A man is playing a guitar on the street.",
+    "",
+    "   ",
+    "Ünïcödé àccents and naïve cafés in Zürich.",
+    "Was kostet die Fahrkarte nach München?",
+    "東京タワーは美しい。",
+    "Short.",
+    "This sentence is long enough to be cut by the small max_seq_length of one of the directories, since it "
+    "keeps going with more and more words, commas, and clauses, well past sixteen tokens.",
+    "Numbers like 3.14159, 2,718 and 1e-9 are tokenized piece by piece!",
+]
+
+# (pooling, sentence-transformers file layout, Normalize module, max_seq_length)
+ST_SPECS = {
+    # The classic layout every hub model has: modules.json with sentence_transformers.models.*, 1_Pooling/
+    # config.json with pooling_mode_* flags, sentence_bert_config.json with max_seq_length.
+    "cls": ("classic", True, 128),
+    "max": ("classic", False, 16),
+    # As sentence-transformers >= 5 saves it: pooling_mode "mean_sqrt_len_tokens", max_seq_length as the
+    # tokenizer's model_max_length in tokenizer_config.json, no max_seq_length in sentence_bert_config.json.
+    "mean_sqrt_len": ("saved", False, 24),
+}
+
+
+def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: int) -> None:
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+    if normalize:
+        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+        (dir_ / "2_Normalize").mkdir()
+    write_json(dir_ / "modules.json", modules)
+    write_json(dir_ / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
+    (dir_ / "1_Pooling").mkdir()
+    flags = {f"pooling_mode_{m}": m == {"cls": "cls_token", "max": "max_tokens", "mean": "mean_tokens",
+                                          "mean_sqrt_len": "mean_sqrt_len_tokens"}[pooling]
+             for m in ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens")}
+    write_json(dir_ / "1_Pooling" / "config.json", {"word_embedding_dimension": ENCODER["hidden_size"], **flags,
+                                                    "pooling_mode_weightedmean_tokens": False,
+                                                    "pooling_mode_lasttoken": False, "include_prompt": True})
+
+
+def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int) -> None:
+    """Saves a SentenceTransformer over the checkpoint with sentence-transformers itself, then puts the shared
+    encoder shard and tokenizer back in place of the full copies it writes."""
+    from sentence_transformers import SentenceTransformer, models
+
+    tmp = dir_.parent / (dir_.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    modules = [models.Transformer(str(dir_), max_seq_length=max_seq_length,
+                                  model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"}),
+               models.Pooling(ENCODER["hidden_size"],
+                              pooling_mode={"mean_sqrt_len": "mean_sqrt_len_tokens"}.get(pooling, pooling))]
+    if normalize:
+        modules.append(models.Normalize())
+    SentenceTransformer(modules=modules).save(str(tmp))
+    for name in ("model.safetensors", "tokenizer.json", "README.md", "config.json", "vocab.txt",
+                 "special_tokens_map.json"):
+        if (tmp / name).exists():
+            (tmp / name).unlink()
+    for item in tmp.iterdir():
+        target = dir_ / item.name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        shutil.move(str(item), str(target))
+    shutil.rmtree(tmp)
+
+
+def make_sentence_embeddings(encoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    config = bert_config("BertModel")
+    for pooling, (layout, normalize, max_seq_length) in ST_SPECS.items():
+        dir_ = HEADS_DIR / f"sentence-embeddings-{pooling}"
+        write_checkpoint(dir_, encoder, {}, config, model_max_length=ENCODER["max_position_embeddings"])
+        if layout == "classic":
+            write_st_classic(dir_, pooling, normalize, max_seq_length)
+        else:
+            write_st_saved(dir_, pooling, normalize, max_seq_length)
+        st = SentenceTransformer(str(dir_), device="cpu",
+                                 model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
+        if st.max_seq_length != max_seq_length:
+            sys.exit(f"{dir_}: sentence-transformers reads max_seq_length {st.max_seq_length}, "
+                     f"expected {max_seq_length}")
+        check_weights(st[0].auto_model, encoder, dir_)
+        emb = st.encode(ST_SENTENCES, convert_to_numpy=True)
+        if emb.dtype != np.float32:
+            sys.exit(f"{dir_}: embeddings are {emb.dtype}")
+        tokenizer = st.tokenizer
+        lengths = [len(tokenizer(s, truncation=True, max_length=max_seq_length)["input_ids"]) for s in ST_SENTENCES]
+        if max(lengths) != max_seq_length and max_seq_length < ENCODER["max_position_embeddings"]:
+            sys.exit(f"{dir_}: no sentence is truncated to max_seq_length {max_seq_length}")
+        cases = [{"name": "sentences", "inputs": {"sentences": ST_SENTENCES},
+                  "options": {"pooling": pooling, "normalize": normalize, "max_seq_length": max_seq_length,
+                              "layout": layout},
+                  "expected": f32_nested(emb), "logits": None, "token_counts": lengths}]
+        write_json(dir_ / "golden.json", golden("sentence-embeddings", cases))
+        print(f"  sentence-embeddings-{pooling}: {layout} layout, normalize={normalize}, max_seq_length "
+              f"{max_seq_length}, token counts {lengths}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The default model's sentence embeddings
+
+MINILM_LONG = (
+    "The old lighthouse stood at the edge of the cliff for more than two centuries, watching over fishermen, "
+    "merchants and the occasional lost traveller who mistook the bay for a safe harbour. Its keepers changed "
+    "with the generations: first a retired sailor who kept a logbook full of weather notes, then his daughter, "
+    "who taught herself mathematics by candlelight and later wrote letters to the observatory in the capital, "
+    "then a quiet family who grew potatoes in the sheltered garden behind the tower. When the electric lamp "
+    "arrived in 1921, the villagers gathered on the rocks to see it switched on, and many of them swore that "
+    "the beam reached the islands thirty kilometres away. Storms came every winter; one of them, in 1953, tore "
+    "the roof off the keeper's cottage and flooded the lower rooms, but the light itself never failed. Today "
+    "the lighthouse is automated, maintained by engineers who visit twice a year, and the cottage has become a "
+    "small museum with photographs, brass instruments, a barometer that still works, and the original logbook "
+    "open at a page describing a calm September evening, the sea like glass, and a flock of geese flying south "
+    "in a perfect line across the orange sky. Visitors climb the one hundred and twelve steps, pause at the "
+    "narrow windows to catch their breath, and at the top they look out over the water, imagining the ships "
+    "that passed in the dark, guided home by a flame, then a lamp, and now a circuit that nobody needs to tend."
+)
+
+MINILM_SENTENCES = [
+    "A man is eating food.",
+    "A man is eating a piece of bread.",
+    "The girl is carrying a baby.",
+    "A man is riding a horse.",
+    "A woman is playing violin.",
+    "Two men pushed carts through the woods.",
+    "A man is riding a white horse on an enclosed ground.",
+    "A monkey is playing drums.",
+    "Someone in a gorilla costume is playing a set of drums.",
+    "What is the capital of France?",
+    "Paris is the capital and most populous city of France.",
+    "How do I install the library on Linux?",
+    "Run `cmake -S . -B build && cmake --build build -j2`, then `ctest --test-dir build`.",
+    "Email me at jane.doe@example.com or visit https://example.org/docs?page=2#install.",
+    "Prices rose 3.5% in Q3 2024, to $1,299.99 per unit.",
+    "Wow!!! This is... unbelievable?! (Really.)",
+    "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
+    "Le chat dort sur le canapé pendant que la pluie tombe.",
+    "Der schnelle braune Fuchs springt über den faulen Hund.",
+    "¿Dónde está la estación de tren más cercana?",
+    "Il mio libro preferito è sul tavolo della cucina.",
+    "Москва — столица России.",
+    "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας.",
+    "東京は日本の首都です。",
+    "北京是中国的首都。",
+    "서울은 대한민국의 수도입니다.",
+    "القاهرة هي عاصمة مصر.",
+    "दिल्ली भारत की राजधानी है।",
+    "Zoë, Chloé and Anaïs met at the café in Kraków.",
+    "I ❤️ pizza 🍕 and sushi 🍣!",
+    "hello",
+    "",
+    "Transformers encode sentences into dense vectors that capture their meaning.",
+    "The weather today is sunny with a light breeze from the west.",
+    MINILM_LONG,
+]
+
+
+def make_minilm() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    if not (DEFAULT_MODEL / "model.safetensors").exists():
+        sys.exit(f"{DEFAULT_MODEL} is missing: run models/fetch_default_model.sh")
+    st = SentenceTransformer(str(DEFAULT_MODEL), device="cpu",
+                             model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
+    if st.max_seq_length != 256:
+        sys.exit(f"all-MiniLM-L6-v2: max_seq_length {st.max_seq_length}, expected 256")
+    emb = st.encode(MINILM_SENTENCES, convert_to_numpy=True)
+    lengths = [len(st.tokenizer(s)["input_ids"]) for s in MINILM_SENTENCES]
+    if max(lengths) <= 256:
+        sys.exit(f"no MiniLM sentence is longer than 256 tokens: {lengths}")
+    MINILM_JSON.parent.mkdir(parents=True, exist_ok=True)
+    write_json(MINILM_JSON, {"model": "sentence-transformers/all-MiniLM-L6-v2", **versions(),
+                             "max_seq_length": 256, "normalize": True, "pooling": "mean",
+                             "token_counts_untruncated": lengths,
+                             "sentences": MINILM_SENTENCES, "embeddings": f32_nested(emb)})
+    print(f"  minilm: {len(MINILM_SENTENCES)} sentences, token counts {lengths}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", action="append", choices=TASKS, help="make only these (repeatable)")
+    ap.add_argument("--qa-python", help="interpreter with transformers 4.x for the question-answering goldens")
+    ap.add_argument("--qa-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    transformers.logging.set_verbosity_error()
+    only = set(args.only or TASKS)
+
+    encoder = write_shared()
+    if "text-classification" in only:
+        make_classification(encoder, "text-classification", 3, ["negative", "neutral", "positive"], None, 100)
+    if "text-classification-multilabel" in only:
+        make_classification(encoder, "text-classification-multilabel", 4, ["sports", "politics", "science", "arts"],
+                            "multi_label_classification", 200)
+    if "text-classification-single" in only:
+        make_classification(encoder, "text-classification-single", 1, None, None, 300)
+    if "sentence-embeddings" in only:
+        make_sentence_embeddings(encoder)
+    if "minilm" in only:
+        make_minilm()
+
+
+if __name__ == "__main__":
+    main()
