@@ -13,6 +13,7 @@ packages=(
   libsentencepiece-dev   # SentencePiece tokenizers
   libgtest-dev           # tests
   libbenchmark-dev       # benchmarks
+  zlib1g-dev             # tests: gzip-compressed tokenizer reference outputs
   unzip ca-certificates
 )
 
