@@ -34,7 +34,7 @@ struct NormalizedText {
 
 class Normalizer {
  public:
-  Normalizer() = default;
+  Normalizer() : Normalizer(NormalizerOptions{}) {}
   explicit Normalizer(const NormalizerOptions& options);
 
   // Appends the normalization of original[begin, end) (valid UTF-8, cut at code point boundaries) to out.
