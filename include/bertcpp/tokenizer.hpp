@@ -97,6 +97,9 @@ class Tokenizer {
   // Ids -> text: "##" pieces joined to the previous token, special tokens skipped when asked, and
   // transformers' clean_up_tokenization_spaces applied (" ." -> ".", " ' " -> "'", ...).
   std::string decode(std::span<const std::int32_t> ids, bool skip_special_tokens = true) const;
+  // Token strings -> text with the same decoder (transformers' convert_tokens_to_string); the strings need not be
+  // in the vocabulary, e.g. {"new", "york", "##er"} -> "new yorker".
+  std::string convert_tokens_to_string(std::span<const std::string> tokens) const;
 
   std::optional<std::int32_t> token_to_id(std::string_view token) const;
   std::string id_to_token(std::int32_t id) const;  // throws InvalidArgumentError when out of range
