@@ -33,6 +33,10 @@ struct Subcommand {
 
 Subcommand add_encode(CLI::App& parent);
 Subcommand add_bench(CLI::App& parent);
+Subcommand add_classify(CLI::App& parent);
+Subcommand add_nsp(CLI::App& parent);
+Subcommand add_fill_mask(CLI::App& parent);
+Subcommand add_embed(CLI::App& parent);
 
 // Loads the model, or prints "bertcpp <command>: cannot load model '<dir>': <reason>" to stderr and returns
 // nullopt (the caller exits with exit_setup).

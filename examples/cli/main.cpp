@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   const std::vector<Subcommand> subcommands = {
       add_encode(app),
       add_bench(app),
+      add_classify(app),
+      add_nsp(app),
+      add_fill_mask(app),
+      add_embed(app),
   };
 
   try {

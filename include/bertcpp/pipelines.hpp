@@ -160,6 +160,15 @@ class FillMask {
   std::vector<std::vector<MaskPrediction>> fill(std::string_view text, const FillMaskOptions& options = {}) const;
   // Raw vocabulary logits at each mask position: [masks, vocab_size].
   Tensor logits(std::string_view text) const;
+  // How fill() reads FillMaskOptions::targets, as transformers: a vocabulary token is used as it is; any other
+  // target is tokenized and its first piece used instead (noted in `replaced`, e.g. "Paris -> paris"); one that
+  // tokenizes to nothing is dropped (noted in `dropped`). Ids are unique, in first-seen order.
+  // InvalidArgumentError when no target is left.
+  struct Targets {
+    std::vector<std::int32_t> ids;
+    std::vector<std::string> replaced, dropped;
+  };
+  Targets resolve_targets(std::span<const std::string> targets) const;
   struct Impl;
 
  private:

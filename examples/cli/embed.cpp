@@ -1,0 +1,65 @@
+// `bertcpp embed`: texts in, sentence embeddings out, as SentenceTransformer.encode (docs/cli.md).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app.hpp"
+#include "bertcpp/pipelines.hpp"
+#include "jsonl.hpp"
+#include "text_io.hpp"
+
+namespace bertcpp::cli {
+namespace {
+
+struct EmbedCommand {
+  std::string model;
+  TextIoOptions io;
+  int threads = 0;
+  int precision = 0;
+};
+
+int run_embed(const EmbedCommand& options) {
+  LoadOptions load;
+  load.threads = options.threads;
+  const auto embedder = load_pipeline_or_report<SentenceEmbedder>("embed", options.model, load);
+  if (!embedder) return exit_setup;
+  return run_text_lines("embed", options.io, [&](std::span<const TextRecord> records) {
+    std::vector<std::string> texts;
+    for (const TextRecord& r : records) texts.push_back(required_string(r.fields, "text"));
+    // One encode() per batch of lines: the embedder batches them through the encoder.
+    const Tensor embeddings = embedder->encode(texts, {.batch_size = texts.size()});  // [lines, H]
+    const auto H = static_cast<std::size_t>(embeddings.dim(1));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      std::string line = "{";
+      append_key(line, "embedding");
+      append_float_array(line, embeddings.row(static_cast<std::int64_t>(i)), H, options.precision);
+      line += '}';
+      out.push_back(std::move(line));
+    }
+    return out;
+  });
+}
+
+}  // namespace
+
+Subcommand add_embed(CLI::App& parent) {
+  auto options = std::make_shared<EmbedCommand>();
+  CLI::App* app = parent.add_subcommand(
+      "embed", "Sentence embeddings (sentence-transformers pooling / normalization): one {\"text\"} per line");
+  app->add_option("-m,--model", options->model,
+                  "Model directory: a sentence-transformers model (modules.json) or a plain checkpoint (mean pooling)")
+      ->required();
+  add_text_io_options(*app, options->io);
+  add_threads_option(*app, options->threads);
+  app->add_option("--precision", options->precision, "Significant digits per float; 0 = shortest exact")
+      ->check(CLI::Range(0, 9))
+      ->capture_default_str();
+  app->footer(
+      "Input line:  {\"text\": \"A man is playing a guitar.\"}\n"
+      "Output line: {\"embedding\": [0.0123, -0.0456, ...]}   (hidden_size floats)\n"
+      "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place.\n");
+  return {app, [options] { return run_embed(*options); }};
+}
+
+}  // namespace bertcpp::cli

@@ -1,0 +1,66 @@
+// The loop shared by the subcommands that take text records (classify, nsp, fill-mask, embed): read JSON lines,
+// run them in batches, write one output line per input line in input order, an {"error", "line"} record in place
+// of a line that fails, progress on stderr, and the exit status of docs/cli.md.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bertcpp/error.hpp"
+#include "bertcpp/model.hpp"
+
+namespace bertcpp::cli {
+
+// A parsed input line.
+struct TextRecord {
+  std::size_t line_number = 0;
+  nlohmann::json fields;  // the line's JSON object
+};
+
+struct TextIoOptions {
+  std::string input = "-";
+  std::string output = "-";
+  std::size_t batch_size = 8;
+  bool progress = false;
+};
+
+// --input, --output, --batch-size, --progress.
+void add_text_io_options(CLI::App& app, TextIoOptions& options);
+
+// Runs `records` and returns one output line each. A bertcpp::Error thrown for a batch of several records makes the
+// loop retry them one by one, so that the error record lands on the line that caused it.
+using TextBatchHandler = std::function<std::vector<std::string>(std::span<const TextRecord> records)>;
+
+// Returns exit_ok, exit_bad_lines (some lines got error records) or exit_setup (input/output file unusable).
+int run_text_lines(std::string_view command, const TextIoOptions& options, const TextBatchHandler& handler);
+
+// Field access with InvalidArgumentError messages naming the field: "missing \"text\"",
+// "\"text\" must be a string, found number". An optional field may be absent or null.
+std::string required_string(const nlohmann::json& record, const char* field);
+std::optional<std::string> optional_string(const nlohmann::json& record, const char* field);
+
+// Pipeline::load(dir, options), or prints "bertcpp <command>: cannot load model '<dir>': <reason> [<code>]" to stderr
+// and returns nullopt (the caller exits with exit_setup).
+template <typename Pipeline>
+std::optional<Pipeline> load_pipeline_or_report(std::string_view command, const std::string& dir,
+                                                const LoadOptions& options) {
+  try {
+    return Pipeline::load(dir, options);
+  } catch (const Error& e) {
+    std::cerr << "bertcpp " << command << ": cannot load model '" << dir << "': " << e.what() << " ["
+              << to_string(e.code()) << "]\n";
+  }
+  return std::nullopt;
+}
+
+}  // namespace bertcpp::cli

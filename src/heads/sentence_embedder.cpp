@@ -1,0 +1,89 @@
+// SentenceEmbedder: SentenceTransformer.encode for a BERT Transformer module, Pooling and optional Normalize.
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "bertcpp/error.hpp"
+#include "bertcpp/pipelines.hpp"
+#include "heads/head_common.hpp"
+#include "heads/sentence_embedder_config.hpp"
+#include "heads/sentence_embedder_pooling.hpp"
+#include "tokenizer/unicode.hpp"
+#include "tokenizer/utf8.hpp"
+
+namespace bertcpp {
+
+struct SentenceEmbedder::Impl {
+  BertModel model;
+  SentenceEmbedderConfig config;
+  bool lowercase = false;  // sentence_bert_config.json do_lower_case: lowercase before the tokenizer
+};
+
+SentenceEmbedder::SentenceEmbedder(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+SentenceEmbedder SentenceEmbedder::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  const heads::SentenceTransformerLayout layout = heads::read_sentence_transformer_layout(dir);
+  LoadOptions encoder_only = options;
+  encoder_only.pooler_output = false;  // pooling is the Pooling module's; BERT's pooler is not used
+  heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(layout.transformer_dir, encoder_only);
+  const ModelConfig& model_config = ckpt.model.config();
+  const auto hidden = static_cast<std::size_t>(model_config.hidden_size);
+  if (layout.embedding_dimension && *layout.embedding_dimension != hidden) {
+    throw ConfigError("Pooling config.json: embedding_dimension " + std::to_string(*layout.embedding_dimension) +
+                      " does not match the model's hidden_size " + std::to_string(hidden));
+  }
+
+  SentenceEmbedderConfig config;
+  config.pooling = layout.pooling;
+  config.normalize = layout.normalize;
+  // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
+  // model_max_length capped at max_position_embeddings. bertcpp caps both (a longer window cannot run).
+  const auto max_positions = static_cast<std::size_t>(model_config.max_position_embeddings);
+  config.max_seq_length =
+      std::min(layout.max_seq_length.value_or(ckpt.model.tokenizer().model_max_length()), max_positions);
+  return SentenceEmbedder(std::make_shared<Impl>(Impl{ckpt.model, config, layout.do_lower_case}));
+}
+
+Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedOptions& options) const {
+  const Impl& m = *impl_;
+  if (options.batch_size == 0) throw InvalidArgumentError("SentenceEmbedder::encode: batch_size must be at least 1");
+  const std::int64_t H = m.model.config().hidden_size;
+  Tensor out({static_cast<std::int64_t>(texts.size()), H});  // [texts, H]
+  if (texts.empty()) return out;
+
+  EncodeOptions encode;
+  encode.truncation = Truncation::longest_first;
+  encode.max_length = m.config.max_seq_length;
+  std::vector<std::vector<std::int32_t>> ids(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (m.lowercase) {
+      tokenizer::validate_utf8(texts[i], "SentenceEmbedder::encode: text " + std::to_string(i));
+      ids[i] = m.model.tokenizer().encode(tokenizer::unicode::lowercase(texts[i], false), encode).input_ids;
+    } else {
+      ids[i] = m.model.tokenizer().encode(texts[i], encode).input_ids;
+    }
+  }
+
+  // Batches of similar lengths, as sentence-transformers forms them (longest first); each sequence is encoded on
+  // its own tokens only, so the grouping does not change the result.
+  std::vector<std::size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() > ids[b].size(); });
+  for (std::size_t begin = 0; begin < order.size(); begin += options.batch_size) {
+    const std::size_t end = std::min(order.size(), begin + options.batch_size);
+    Batch batch;
+    for (std::size_t i = begin; i < end; ++i) batch.add(ids[order[i]]);
+    const EncoderOutput enc = m.model.forward(batch);  // last_hidden_state [b, T, H]
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto b = static_cast<std::int64_t>(i - begin);
+      float* row = out.row(static_cast<std::int64_t>(order[i]));
+      heads::pool_tokens(m.config.pooling, enc.last_hidden_state.row(b), enc.lengths[static_cast<std::size_t>(b)], H, row);
+      if (m.config.normalize) heads::l2_normalize(row, H);
+    }
+  }
+  return out;
+}
+
+const SentenceEmbedderConfig& SentenceEmbedder::config() const noexcept { return impl_->config; }
+
+}  // namespace bertcpp

@@ -1,0 +1,184 @@
+#include "heads/sentence_embedder_config.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bertcpp/error.hpp"
+
+namespace bertcpp::heads {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// "<dir name>/<file>" for messages: enough to find the file, short enough to read.
+std::string name_of(const fs::path& file) {
+  return (file.parent_path().filename() / file.filename()).string();
+}
+
+json read_json(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw IoError(name_of(file) + ": cannot open for reading");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    throw FormatError(name_of(file) + ": not valid JSON: " + e.what());
+  }
+}
+
+// The last component of a dotted Python class path: "sentence_transformers.models.Pooling" -> "Pooling".
+std::string_view class_name(std::string_view type) {
+  const auto dot = type.rfind('.');
+  return dot == std::string_view::npos ? type : type.substr(dot + 1);
+}
+
+std::optional<bool> optional_bool(const json& object, const char* key, const fs::path& file) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) {
+    throw ConfigError(name_of(file) + ": field '" + key + "' must be true or false, found " + it->dump());
+  }
+  return it->get<bool>();
+}
+
+std::optional<std::size_t> optional_size(const json& object, const char* key, const fs::path& file) {
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
+    throw ConfigError(name_of(file) + ": field '" + key + "' must be a positive integer, found " + it->dump());
+  }
+  return it->get<std::size_t>();
+}
+
+// Pooling modes in the order sentence-transformers concatenates them, with their legacy boolean keys.
+struct ModeName {
+  const char* mode;
+  const char* legacy_key;
+};
+constexpr ModeName kModes[] = {
+    {"cls", "pooling_mode_cls_token"},
+    {"max", "pooling_mode_max_tokens"},
+    {"mean", "pooling_mode_mean_tokens"},
+    {"mean_sqrt_len_tokens", "pooling_mode_mean_sqrt_len_tokens"},
+    {"weightedmean", "pooling_mode_weightedmean_tokens"},
+    {"lasttoken", "pooling_mode_lasttoken"},
+};
+
+Pooling parse_mode(const std::string& mode, const fs::path& file) {
+  if (mode == "cls") return Pooling::cls;
+  if (mode == "mean") return Pooling::mean;
+  if (mode == "max") return Pooling::max;
+  if (mode == "mean_sqrt_len_tokens") return Pooling::mean_sqrt_len;
+  if (mode == "weightedmean" || mode == "lasttoken") {
+    throw UnsupportedError(name_of(file) + ": pooling mode '" + mode +
+                           "' is not supported (supported: cls, mean, max, mean_sqrt_len_tokens)");
+  }
+  throw ConfigError(name_of(file) + ": unknown pooling mode '" + mode +
+                    "' (expected cls, max, mean, mean_sqrt_len_tokens, weightedmean or lasttoken)");
+}
+
+// The Pooling module's config.json: "pooling_mode" (a name or a list of names, sentence-transformers >= 6), or
+// the legacy "pooling_mode_*_tokens" booleans (none set means mean, as sentence-transformers reads them).
+void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
+  const json config = read_json(file);
+  if (!config.is_object()) throw ConfigError(name_of(file) + ": expected a JSON object, found " + config.type_name());
+  std::vector<std::string> modes;
+  if (const auto it = config.find("pooling_mode"); it != config.end() && !it->is_null()) {
+    if (it->is_string()) {
+      modes.push_back(it->get<std::string>());
+    } else if (it->is_array()) {
+      for (const auto& m : *it) {
+        if (!m.is_string()) throw ConfigError(name_of(file) + ": field 'pooling_mode' holds " + m.dump() + ", expected a name");
+        modes.push_back(m.get<std::string>());
+      }
+    } else {
+      throw ConfigError(name_of(file) + ": field 'pooling_mode' must be a name or a list of names, found " + it->dump());
+    }
+  } else {
+    for (const auto& m : kModes) {
+      if (optional_bool(config, m.legacy_key, file).value_or(false)) modes.push_back(m.mode);
+    }
+    if (modes.empty()) modes.push_back("mean");
+  }
+  if (modes.size() != 1) {
+    std::string list;
+    for (const auto& m : modes) list += (list.empty() ? "" : ", ") + m;
+    throw UnsupportedError(name_of(file) + ": " + std::to_string(modes.size()) + " pooling modes (" + list +
+                           ") would be concatenated; bertcpp supports exactly one");
+  }
+  layout.pooling = parse_mode(modes[0], file);
+  layout.embedding_dimension = optional_size(config, "embedding_dimension", file);
+  if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(config, "word_embedding_dimension", file);
+}
+
+void read_sentence_bert_config(const fs::path& file, SentenceTransformerLayout& layout) {
+  if (!fs::exists(file)) return;
+  const json config = read_json(file);
+  if (!config.is_object()) throw ConfigError(name_of(file) + ": expected a JSON object, found " + config.type_name());
+  layout.max_seq_length = optional_size(config, "max_seq_length", file);
+  layout.do_lower_case = optional_bool(config, "do_lower_case", file).value_or(false);
+}
+
+}  // namespace
+
+SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) {
+  SentenceTransformerLayout layout;
+  layout.transformer_dir = dir;
+  const fs::path modules_file = dir / "modules.json";
+  if (!fs::exists(modules_file)) {
+    read_sentence_bert_config(dir / "sentence_bert_config.json", layout);
+    return layout;
+  }
+  layout.has_modules_json = true;
+  const json modules = read_json(modules_file);
+  if (!modules.is_array()) throw ConfigError("modules.json: expected a list of modules, found " + std::string(modules.type_name()));
+
+  // The pipeline must be Transformer -> Pooling [-> Normalize], the shape bertcpp runs.
+  enum class Stage { start, transformer, pooling, normalize } stage = Stage::start;
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    const json& module = modules[i];
+    const std::string where = "modules.json: module " + std::to_string(i);
+    if (!module.is_object()) throw ConfigError(where + " is not an object");
+    const auto type = module.find("type");
+    if (type == module.end() || !type->is_string()) throw ConfigError(where + ": field 'type' must be a string");
+    std::string path;
+    if (const auto p = module.find("path"); p != module.end() && !p->is_null()) {
+      if (!p->is_string()) throw ConfigError(where + ": field 'path' must be a string");
+      path = p->get<std::string>();
+    }
+    const std::string type_name = type->get<std::string>();
+    const std::string_view name = class_name(type_name);
+    const fs::path module_dir = path.empty() ? dir : dir / path;
+    if (name == "Transformer" && stage == Stage::start) {
+      layout.transformer_dir = module_dir;
+      read_sentence_bert_config(module_dir / "sentence_bert_config.json", layout);
+      stage = Stage::transformer;
+    } else if (name == "Pooling" && stage == Stage::transformer) {
+      read_pooling(module_dir / "config.json", layout);
+      stage = Stage::pooling;
+    } else if (name == "Normalize" && stage == Stage::pooling) {
+      layout.normalize = true;
+      stage = Stage::normalize;
+    } else if (name == "Transformer" || name == "Pooling" || name == "Normalize") {
+      throw UnsupportedError(where + ": '" + type_name +
+                             "' out of place; bertcpp runs Transformer, Pooling, then optionally Normalize");
+    } else {
+      throw UnsupportedError(where + ": module type '" + type_name +
+                             "' is not supported (supported: Transformer, Pooling, Normalize)");
+    }
+  }
+  if (stage == Stage::start) throw UnsupportedError("modules.json: no Transformer module");
+  if (stage == Stage::transformer) {
+    throw UnsupportedError("modules.json: no Pooling module after the Transformer (token embeddings only)");
+  }
+  return layout;
+}
+
+}  // namespace bertcpp::heads
