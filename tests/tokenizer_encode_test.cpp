@@ -243,6 +243,15 @@ TEST(TokenizerDecode, JoinsPiecesSkipsSpecialsAndCleansUp) {
   EXPECT_THROW(bert().decode(bad), InvalidArgumentError);
 }
 
+TEST(TokenizerDecode, ConvertTokensToStringUsesTheSameDecoder) {
+  // tokenizers' decoder.decode(["new", "york", "##er", ",", "[CLS]", "##x"]) == "new yorker, [CLS]x"
+  const std::vector<std::string> tokens = {"new", "york", "##er", ",", "[CLS]", "##x"};
+  EXPECT_EQ(bert().convert_tokens_to_string(tokens), "new yorker, [CLS]x");
+  const std::vector<std::string> leading = {"##a", "b"};  // the first token keeps its prefix
+  EXPECT_EQ(bert().convert_tokens_to_string(leading), "##a b");
+  EXPECT_EQ(bert().convert_tokens_to_string({}), "");
+}
+
 TEST(TokenizerVocabulary, LookupsAndSpecialIds) {
   EXPECT_EQ(bert().vocab_size(), 30522u);
   EXPECT_EQ(bert().token_to_id("hello"), 7592);
