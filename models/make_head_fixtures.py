@@ -147,7 +147,7 @@ def versions() -> dict:
     try:
         import sentence_transformers
         v["sentence_transformers_version"] = sentence_transformers.__version__
-    except ImportError:
+    except Exception:  # noqa: BLE001 - absent or incompatible with this transformers (the QA child)
         pass
     return v
 
@@ -335,6 +335,44 @@ def check_weights(model, tensors: dict[str, torch.Tensor], dir_: Path) -> None:
             sys.exit(f"{dir_}: loaded {key} differs from what was written")
 
 
+def encoder_features(encoder: dict[str, torch.Tensor], texts: list) -> tuple[torch.Tensor, torch.Tensor,
+                                                                            torch.Tensor]:
+    """Hidden states of every real token [N, H], pooler outputs [B, H] and [CLS] hidden states [B, H] of the
+    shared encoder for `texts` (strings or (text, pair) tuples): what a head sees, to calibrate random heads."""
+    model = BertModel(BertConfig(**ENCODER), add_pooling_layer=True)
+    model.load_state_dict({k[len("bert."):]: v.float() for k, v in encoder.items()})
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(DEFAULT_MODEL)
+    tokens, pooled, first = [], [], []
+    for t in texts:
+        a, b = t if isinstance(t, tuple) else (t, None)
+        enc = tokenizer(a, b, truncation=True, max_length=ENCODER["max_position_embeddings"], return_tensors="pt")
+        with torch.no_grad():
+            out = model(**enc)
+        tokens.append(out.last_hidden_state[0])
+        pooled.append(out.pooler_output[0])
+        first.append(out.last_hidden_state[0, 0])
+    return torch.cat(tokens), torch.stack(pooled), torch.stack(first)
+
+
+def calibrated_linear(gen: torch.Generator, features: torch.Tensor, out: int, logit_std: float,
+                      offsets: list[float] | None = None, components: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random nn.Linear [out, in] whose outputs over `features` have mean `offsets` (default 0) and standard
+    deviation `logit_std` per output. A plain random head on a random encoder sees every input alike (the hidden
+    states share a large common component) and gives the same label everywhere; its weights are therefore drawn
+    in the span of the features' main directions of variation, which also keeps them small (|w| ~ logit_std /
+    the spread of the features), so that float noise in the encoder is not amplified into the logits."""
+    centered = features - features.mean(dim=0)
+    _, _, vh = torch.linalg.svd(centered, full_matrices=False)
+    k = min(components, features.shape[0] - 1)
+    weight = randn(gen, (out, k), 1.0) @ vh[:k]
+    z = features @ weight.T
+    scale = logit_std / z.std(dim=0)
+    weight = weight * scale[:, None]
+    bias = -z.mean(dim=0) * scale + torch.tensor(offsets if offsets is not None else [0.0] * out)
+    return stored(weight), stored(bias)
+
+
 POOLER_KEYS = {"bert.pooler.dense.weight", "bert.pooler.dense.bias"}
 
 
@@ -375,12 +413,13 @@ def make_classification(encoder, task_dir: str, num_labels: int, id2label: dict 
         config.pop("label2id", None)
         config["num_labels"] = num_labels
 
+    _, pooled, _ = encoder_features(encoder, list(CLS_TEXTS))
+
     def make(seed):
         gen = torch.Generator().manual_seed(seed)
-        # The pooler output is tanh-bounded and mostly saturated: weights N(0, 0.35) give logits of std ~2, so
-        # that no probability is vanishingly small.
-        head = {"classifier.weight": stored(randn(gen, (num_labels, ENCODER["hidden_size"]), 0.35)),
-                "classifier.bias": stored(randn(gen, (num_labels,), 0.3))}
+        # Logits of std ~1.5 across the texts: labels vary and no probability is vanishingly small.
+        weight, bias = calibrated_linear(gen, pooled, num_labels, 1.5)
+        head = {"classifier.weight": weight, "classifier.bias": bias}
         write_checkpoint(dir_, encoder, head, config, model_max_length=ENCODER["max_position_embeddings"])
         model = load_model(BertForSequenceClassification, dir_)
         check_weights(model, {**encoder, **head}, dir_)
@@ -606,6 +645,499 @@ def make_minilm() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Token classification (NER)
+
+NER_WINDOW = 32  # model_max_length of the directory: small, so that texts need several windows
+NER_LONG = (
+    "In March 2019, Dr. Amelia Hawthorne of the University of Edinburgh flew from London to Buenos Aires with "
+    "her colleague Rafael Domínguez-Ortega. They met representatives of Siemens, the World Health Organization "
+    "and Médecins Sans Frontières near the Río de la Plata, then travelled on to Montevideo, Uruguay, where "
+    "Hawthorne presented the Kirchhoff–Helmholtz results at the Universidad de la República."
+)
+NER_TEXTS = {
+    "people": "Angela Merkel visited Paris and met Emmanuel Macron at the Élysée Palace.",
+    "subwords": "Tchaikovsky's unbelievably extraordinary compositions mesmerized Reykjavík audiences.",
+    "punctuation": "Zoë Saldaña (born 1978) — «actress» from New Jersey, U.S.A.!",
+    "combining": "Jose\u0301 Marti\u0301nez lives in Bogota\u0301.",
+    "cjk": "李明在北京大学工作。Apple Inc. hired him.",
+    "unknown": "I \u2764\ufe0f New York \U0001F355 and " + "x" * 101 + " too.",
+    "whitespace": "  New   York\tCity\nis  big  ",
+    "empty": "",
+    "blank": " \t\n ",
+    "long": NER_LONG,
+}
+# (text, aggregation_strategy, ignore_labels, stride); ignore_labels None = the pipeline's default ["O"]
+NER_CASES = (
+    [(t, a, None, None) for t in ("people", "subwords", "punctuation", "combining", "cjk", "unknown", "whitespace")
+     for a in ("none", "simple", "first", "average", "max")]
+    + [("empty", "none", None, None), ("empty", "simple", None, None), ("blank", "first", None, None),
+       ("people", "simple", [], None), ("people", "none", ["O", "I-PER", "B-LOC"], None),
+       ("subwords", "average", ["PER", "MISC"], None), ("punctuation", "max", ["O", "ORG"], None)]
+    + [("long", a, None, None) for a in ("none", "simple", "average")]
+    + [("long", a, None, 8) for a in ("simple", "first", "average", "max")]
+    + [("long", "simple", None, 0), ("long", "first", None, 16), ("long", "max", [], 4),
+       ("punctuation", "first", None, 10), ("empty", "simple", None, 8)]
+)
+
+
+@contextlib.contextmanager
+def recorded_forwards(model):
+    """Records (inputs, outputs) of every forward call the pipeline makes."""
+    calls = []
+
+    def hook(_module, args, kwargs, output):
+        calls.append(({k: v.detach().clone() for k, v in kwargs.items() if torch.is_tensor(v)},
+                      {k: v.detach().clone() for k, v in output.items() if torch.is_tensor(v)}))
+
+    handle = model.register_forward_hook(hook, with_kwargs=True)
+    try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+def ner_decision(entities):
+    return [(e.get("entity"), e.get("entity_group"), e["word"], e["start"], e["end"], e.get("index"))
+            for e in entities]
+
+
+def make_token_classification(encoder, first_seed: int = 500) -> None:
+    from transformers import pipeline
+
+    dir_ = HEADS_DIR / "token-classification"
+    config = bert_config("BertForTokenClassification", num_labels=len(NER_LABELS),
+                         id2label={i: l for i, l in enumerate(NER_LABELS)},
+                         label2id={l: i for i, l in enumerate(NER_LABELS)})
+
+    tokens, _, _ = encoder_features(encoder, list(NER_TEXTS.values()))
+
+    def make(seed):
+        gen = torch.Generator().manual_seed(seed)
+        # Logits of std ~2 across tokens; O and the I- labels get a head start so that entities are sparse and
+        # some span several tokens.
+        offsets = [2.0] + [0.0, 0.6] * 4
+        weight, bias = calibrated_linear(gen, tokens, len(NER_LABELS), 2.0, offsets)
+        head = {"classifier.weight": weight, "classifier.bias": bias}
+        write_checkpoint(dir_, encoder, head, config, model_max_length=NER_WINDOW)
+        model = load_model(BertForTokenClassification, dir_, expect_unexpected=POOLER_KEYS)
+        check_weights(model, {**encoder, **head}, dir_)
+        tokenizer = AutoTokenizer.from_pretrained(dir_)
+        ner = pipeline("token-classification", model=model, tokenizer=tokenizer)
+        cases = []
+        stats = {"entities": 0, "multi_token_groups": 0, "windows": 0}
+        for key, aggregation, ignore, stride in NER_CASES:
+            text = NER_TEXTS[key]
+            kwargs = {"aggregation_strategy": aggregation}
+            if ignore is not None:
+                kwargs["ignore_labels"] = ignore
+            if stride is not None:
+                kwargs["stride"] = stride
+            name = f"{key}_{aggregation}" + (f"_stride{stride}" if stride is not None else "") + \
+                   (f"_ignore{len(ignore)}" if ignore is not None else "")
+
+            def run():
+                return ner(text, **kwargs)
+
+            with recorded_forwards(model) as calls:
+                expected = run()
+            ids, logits = [], []
+            for inputs, outputs in calls:
+                mask = inputs["attention_mask"][0].bool()
+                ids.append(inputs["input_ids"][0][mask].tolist())
+                win_logits = outputs["logits"][0][mask]
+                logits.append(f32_nested(win_logits))
+                specials = torch.tensor([i in tokenizer.all_special_ids for i in ids[-1]])
+                if (~specials).any():
+                    check_argmax(softmax_np(win_logits[~specials].numpy()), f"token-classification {name}")
+            check_stable(model, run, ner_decision, f"token-classification {name}")
+            stats["entities"] += len(expected)
+            stats["windows"] += len(calls)
+            stats["multi_token_groups"] += sum(1 for e in expected if " " in e["word"] or "##" in e["word"] or
+                                               (e["end"] - e["start"] > len(e["word"])))
+            cases.append({"name": name, "inputs": {"text": text},
+                          "options": {"aggregation_strategy": aggregation, "ignore_labels": ignore,
+                                      "stride": stride},
+                          "expected": jsonable(expected), "logits": logits, "input_ids": ids})
+        print(f"  token-classification: {len(cases)} cases, {stats}")
+        return cases
+
+    cases = retry(make, "token-classification", first_seed)
+    write_json(dir_ / "golden.json", golden("token-classification", cases, model_max_length=NER_WINDOW,
+                                           labels=NER_LABELS))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Extractive question answering
+
+QA_WINDOW = ENCODER["max_position_embeddings"]
+QA_LONG = (
+    "The Millbrook Observatory was founded in 1887 by the astronomer Clara Voss, who had studied in Leipzig "
+    "and Uppsala before returning to her native valley. Its first telescope, a refractor with a lens ground in "
+    "Munich, arrived by train in the winter of 1889 and was carried up the hill on an ox cart. Voss catalogued "
+    "more than four thousand variable stars over three decades. After her death in 1924 the observatory was "
+    "run by her nephew, Tobias Renner, who added a spectrograph and a small library. During the war the "
+    "building served as a weather station. In 1961 the university bought the site, and today students from "
+    "twelve countries spend their summers there measuring the light curves of distant binaries. The original "
+    "refractor still works; it is used on public nights every second Friday, when visitors queue on the "
+    "gravel path to look at Saturn, the Moon and, on clear autumn evenings, the Andromeda galaxy."
+)
+QA_SHORT = "My name is Wolfgang and I live in Berlin. My sister Ana lives in São Paulo, Brazil."
+QA_ACCENTS = ("Zoë Saldaña ❤️ moved to Zürich in 2003; the café «Au Naïf» on Bahnhofstraße 12 "
+              "is where she met François Truffaut's grandson.")
+QA_REPEAT = ("The cat chased the dog, the dog chased the cat, and the cat and the dog slept by the fire while "
+             "the bird watched the cat, the dog and the fire.")
+QA_QUESTION_LONG = ("Considering everything that the text says about the founder, the instruments, the wars, "
+                    "the university and the visitors, who catalogued the stars?")
+# (question, context, options); an option left None is the pipeline's default.
+QA_CASES = [
+    ("Where does Wolfgang live?", QA_SHORT, {}),
+    ("Where does Ana live?", QA_SHORT, {"top_k": 3}),
+    ("Who founded the observatory?", QA_LONG, {}),
+    ("Who founded the observatory?", QA_LONG, {"top_k": 5}),
+    ("When did the telescope arrive?", QA_LONG, {"max_seq_len": 64, "doc_stride": 16, "top_k": 3}),
+    ("When did the telescope arrive?", QA_LONG, {"max_seq_len": 48, "doc_stride": 24, "top_k": 4,
+                                                 "max_answer_len": 4}),
+    ("What is used on public nights?", QA_LONG, {"max_seq_len": 40, "doc_stride": 8, "max_answer_len": 1,
+                                                 "top_k": 2}),
+    ("What is used on public nights?", QA_LONG, {"max_seq_len": 96, "doc_stride": 32, "max_answer_len": 30,
+                                                 "top_k": 3}),
+    ("Is there an answer?", QA_SHORT, {"handle_impossible_answer": True}),
+    ("Is there an answer?", QA_SHORT, {"handle_impossible_answer": True, "top_k": 10}),
+    ("Is there an answer?", QA_LONG, {"handle_impossible_answer": True, "top_k": 6, "max_seq_len": 64,
+                                      "doc_stride": 20}),
+    ("Where did Zoë move?", QA_ACCENTS, {"top_k": 4}),
+    ("Who met the grandson?", QA_ACCENTS, {"handle_impossible_answer": True, "top_k": 5}),
+    ("Which café?", QA_ACCENTS, {"max_answer_len": 3, "top_k": 3}),
+    ("Who chased whom?", QA_REPEAT, {"top_k": 8}),
+    (QA_QUESTION_LONG, QA_LONG, {"max_seq_len": 48, "doc_stride": 8, "top_k": 3}),
+    (QA_QUESTION_LONG, QA_LONG, {"max_seq_len": 64, "doc_stride": 16, "max_question_len": 4}),
+    ("  where   does wolfgang LIVE ?  ", "  " + QA_SHORT + "  ", {"top_k": 2}),
+    ("Where?", "Berlin.", {"top_k": 3}),
+    # Three spans ("berlin", "berlin .", ".") and the null answer: it has to be in the list.
+    ("Where?", "Berlin.", {"top_k": 4, "handle_impossible_answer": True}),
+]
+QA_OPTION_NAMES = ["top_k", "doc_stride", "max_answer_len", "max_seq_len", "max_question_len",
+                   "handle_impossible_answer"]
+QA_ERRORS = [
+    ("", QA_SHORT, {}),
+    ("Where does Wolfgang live?", "", {}),
+    ("Where does Wolfgang live?", QA_SHORT, {"max_seq_len": 32, "doc_stride": 40}),
+    (QA_QUESTION_LONG, QA_SHORT, {"max_seq_len": 24, "doc_stride": 4}),
+    ("Where does Wolfgang live?", QA_SHORT, {"top_k": 0}),
+    ("Where does Wolfgang live?", QA_SHORT, {"max_answer_len": 0}),
+]
+
+
+def qa_cutoff_is_close(start: np.ndarray, end: np.ndarray, p_mask: np.ndarray, keep: int,
+                       max_answer_len: int) -> bool:
+    """The pipeline keeps the best `keep` spans of each window (argpartition) before mapping them to text and
+    summing spans of equal text. True when the last span kept and the first one dropped are a near-tie (float
+    noise could swap them)."""
+    undesired = p_mask.astype(bool)
+    s = softmax_np(np.where(undesired, -10000.0, start).astype(np.float32))
+    e = softmax_np(np.where(undesired, -10000.0, end).astype(np.float32))
+    s[0] = e[0] = 0.0
+    ranked = np.sort(np.tril(np.triu(np.outer(s, e)), max_answer_len - 1).ravel())[::-1]
+    if len(ranked) <= keep or ranked[keep] < 1e-6:  # a dropped span that small cannot move a score visibly
+        return False
+    return ranked[keep - 1] - ranked[keep] <= RANK_MARGIN * ranked[keep - 1]
+
+
+@contextlib.contextmanager
+def qa_kept_spans_delta(delta: int):
+    """Makes the QA pipeline keep `delta` more (or fewer) spans per window than it does."""
+    import transformers.pipelines.question_answering as qa_module
+
+    original = qa_module.select_starts_ends
+
+    def patched(start, end, p_mask, attention_mask, min_null_score, top_k, *rest):
+        return original(start, end, p_mask, attention_mask, min_null_score, top_k + delta, *rest)
+
+    qa_module.select_starts_ends = patched
+    try:
+        yield
+    finally:
+        qa_module.select_starts_ends = original
+
+
+def qa_same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all((x["start"], x["end"], x["answer"]) == (y["start"], y["end"], y["answer"]) and
+                                    abs(x["score"] - y["score"]) <= 1e-6 for x, y in zip(a, b))
+
+
+def make_question_answering(encoder, first_seed: int = 600) -> None:
+    from transformers import pipeline
+
+    dir_ = HEADS_DIR / QA_TASK
+    config = bert_config("BertForQuestionAnswering")
+
+    tokens, _, _ = encoder_features(encoder, [(q, c) for q, c, _ in QA_CASES])
+
+    def make(seed):
+        gen = torch.Generator().manual_seed(seed)
+        # Start / end logits of std ~2.5 across tokens: a few spans stand out in each window.
+        weight, bias = calibrated_linear(gen, tokens, 2, 2.5)
+        head = {"qa_outputs.weight": weight, "qa_outputs.bias": bias}
+        write_checkpoint(dir_, encoder, head, config, model_max_length=QA_WINDOW)
+        model = load_model(BertForQuestionAnswering, dir_, expect_unexpected=POOLER_KEYS)
+        check_weights(model, {**encoder, **head}, dir_)
+        tokenizer = AutoTokenizer.from_pretrained(dir_)
+        qa = pipeline("question-answering", model=model, tokenizer=tokenizer)
+        merges = {"n": 0}
+        original_get_answer = qa.get_answer
+
+        def counting_get_answer(answers, target):  # how often the pipeline sums a span into an earlier answer
+            found = original_get_answer(answers, target)
+            merges["n"] += found is not None
+            return found
+
+        qa.get_answer = counting_get_answer
+        cases = []
+        for ci, (question, context, opts) in enumerate(QA_CASES):
+            options = {k: opts.get(k) for k in QA_OPTION_NAMES}
+            kwargs = {k: v for k, v in opts.items()}
+            name = f"case{ci}"
+
+            def run():
+                r = qa(question=question, context=context, **kwargs)
+                return r if isinstance(r, list) else [r]
+
+            merges["n"] = 0
+            with recorded_forwards(model) as calls:
+                expected = run()
+            case_merges = merges["n"]
+            ids, starts, ends = [], [], []
+            top_k = opts.get("top_k", 1)
+            for inputs, outputs in calls:
+                ids.append(inputs["input_ids"][0].tolist())
+                starts.append(f32_nested(outputs["start_logits"][0]))
+                ends.append(f32_nested(outputs["end_logits"][0]))
+                # p_mask as the pipeline builds it: everything but the context tokens, except [CLS]
+                types = inputs["token_type_ids"][0].numpy()
+                p_mask = ((types != 1) | (inputs["input_ids"][0].numpy() == tokenizer.sep_token_id)).astype(np.int64)
+                p_mask[0] = 0
+                close_cutoff = qa_cutoff_is_close(outputs["start_logits"][0].numpy(),
+                                                  outputs["end_logits"][0].numpy(), p_mask, 2 * top_k + 10,
+                                                  opts.get("max_answer_len", 15))
+                if close_cutoff:  # a near-tie at the cut-off matters only if it changes the answers
+                    with qa_kept_spans_delta(-1):
+                        fewer = run()
+                    with qa_kept_spans_delta(+1):
+                        more = run()
+                    if not qa_same(fewer, more):
+                        raise NearTie(f"{QA_TASK} {name}: the spans kept per window end at a near-tie that "
+                                      "changes the answers")
+            check_ranked([a["score"] for a in expected], f"{QA_TASK} {name}", relative=True)
+            if any(a["score"] < 1e-7 for a in expected):  # zero-score spans come in numpy's argpartition order
+                raise NearTie(f"{QA_TASK} {name}: an answer with a vanishing score is returned")
+            check_stable(model, run, lambda r: [(a["start"], a["end"], a["answer"]) for a in r], f"{QA_TASK} {name}")
+            cases.append({"name": name, "inputs": {"question": question, "context": context}, "options": options,
+                          "expected": jsonable(expected), "logits": {"start_logits": starts, "end_logits": ends},
+                          "input_ids": ids, "windows": len(calls), "merged_answers": case_merges})
+        errors = []
+        for question, context, opts in QA_ERRORS:
+            try:
+                result = qa(question=question, context=context, **opts)
+                sys.exit(f"{QA_TASK}: expected an error for {question!r} / {context[:20]!r} / {opts}, got {result}")
+            except Exception as e:  # noqa: BLE001 - recording whatever the pipeline raises
+                errors.append({"inputs": {"question": question, "context": context},
+                               "options": {k: opts.get(k) for k in QA_OPTION_NAMES},
+                               "python_error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+        impossible = sum(any(a["answer"] == "" and a["start"] == a["end"] == 0 for a in c["expected"]) for c in cases)
+        if impossible == 0:  # the null answer is a code path of its own: some case must return it
+            raise NearTie("no case returns the impossible (empty) answer")
+        print(f"  {QA_TASK}: windows per case {[c['windows'] for c in cases]}, merged answers "
+              f"{[c['merged_answers'] for c in cases]}, impossible answer returned in {impossible} cases")
+        return cases, errors
+
+    cases, errors = retry(make, QA_TASK, first_seed)
+    write_json(dir_ / "golden.json", golden(QA_TASK, cases, errors, model_max_length=QA_WINDOW))
+
+
+def check_qa_in_this_transformers() -> None:
+    """The QA checkpoint written by the 4.x child loads in this transformers too and gives the same logits."""
+    dir_ = HEADS_DIR / QA_TASK
+    model = load_model(BertForQuestionAnswering, dir_, expect_unexpected=POOLER_KEYS)
+    g = json.loads((dir_ / "golden.json").read_text())
+    sep = AutoTokenizer.from_pretrained(dir_).sep_token_id
+    worst = 0.0
+    for case in g["cases"]:
+        for w, ids in enumerate(case["input_ids"]):
+            ids_t = torch.tensor([ids])
+            first_sep = ids.index(sep)
+            types = torch.tensor([[0 if i <= first_sep else 1 for i in range(len(ids))]])
+            with torch.no_grad():
+                out = model(input_ids=ids_t, token_type_ids=types, attention_mask=torch.ones_like(ids_t))
+            for key in ("start_logits", "end_logits"):
+                diff = (out[key][0] - torch.tensor(case["logits"][key][w])).abs().max().item()
+                worst = max(worst, diff)
+    if worst > 5e-5:  # the two transformers releases order some float ops differently (~3e-6 in the encoder)
+        sys.exit(f"{QA_TASK}: transformers {transformers.__version__} logits differ from the golden by {worst}")
+    print(f"  {QA_TASK}: transformers {transformers.__version__} reproduces the golden logits (max diff {worst:.2g})")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fill-mask
+
+FILL_CASES = [  # (text, options)
+    ("Paris is the [MASK] of France.", {}),
+    ("Paris is the [MASK] of France.", {"top_k": 1}),
+    ("Paris is the [MASK] of France.", {"top_k": 10}),
+    ("The [MASK] sat on the [MASK].", {"top_k": 3}),
+    ("[MASK] is a beautiful city.", {}),
+    ("I love [MASK]!", {"top_k": 2}),
+    ("Zoë loves [MASK] café au lait.", {}),
+    ("[MASK][MASK] done", {"top_k": 2}),
+    # "@m.r": the r-th most likely whole word at mask m (0-based) without targets, so that some targets have
+    # probabilities well above the tests' tolerance; the others are ordinary words with tiny probabilities.
+    ("Paris is the [MASK] of France.", {"targets": ["capital", "@0.2", "city", "@0.5", "heart"]}),
+    ("Paris is the [MASK] of France.", {"targets": ["capital", "Paris", "zxqvk", "capital", "@0.1"], "top_k": 10}),
+    ("The [MASK] sat on the [MASK].", {"targets": ["cat", "@0.1", "dog", "@1.3", "mat", "sofa"], "top_k": 3}),
+    ("東京は[MASK]の首都です。", {"top_k": 4}),
+]
+FILL_ERRORS = [
+    ("Paris is the capital of France.", {}),
+    ("Paris is the [mask] of France.", {}),
+    ("Paris is the [MASK] of France.", {"targets": [""]}),
+]
+
+
+def resolve_targets(fill, text: str, targets: list[str]) -> list[str]:
+    """Replaces each "@m.r" by the r-th most likely whole word (letters only) at mask m of `text`."""
+    rows = None
+    out = []
+    for t in targets:
+        if not t.startswith("@"):
+            out.append(t)
+            continue
+        if rows is None:
+            result = fill(text, top_k=200)
+            rows = result if isinstance(result[0], list) else [result]
+        mask, rank = (int(x) for x in t[1:].split("."))
+        words = [p["token_str"] for p in rows[mask] if p["token_str"].isalpha() and p["token_str"].isascii()]
+        out.append(words[rank - 1])
+    return out
+
+
+def fill_decision(result):
+    rows = result if result and isinstance(result[0], list) else [result]
+    return [[(p["token"], p["sequence"]) for p in row] for row in rows]
+
+
+def make_fill_mask(encoder, task_dir: str, untied: bool, first_seed: int) -> None:
+    from transformers import pipeline
+
+    dir_ = HEADS_DIR / task_dir
+    config = bert_config("BertForMaskedLM", tie_word_embeddings=not untied)
+    hidden, vocab = ENCODER["hidden_size"], ENCODER["vocab_size"]
+
+    def make(seed):
+        gen = torch.Generator().manual_seed(seed)
+        # The transform's LayerNorm weight ~2.5 spreads the vocabulary logits (std ~4) so that the top tokens
+        # have clear probabilities.
+        head = {"cls.predictions.transform.dense.weight": stored(randn(gen, (hidden, hidden), LINEAR_STD)),
+                "cls.predictions.transform.dense.bias": stored(randn(gen, (hidden,), BIAS_STD)),
+                "cls.predictions.transform.LayerNorm.weight": stored(randn(gen, (hidden,), 0.25, 2.5)),
+                "cls.predictions.transform.LayerNorm.bias": stored(randn(gen, (hidden,), BIAS_STD)),
+                "cls.predictions.bias": stored(randn(gen, (vocab,), 0.5))}
+        if untied:
+            # As transformers writes an untied MaskedLM: the decoder with its own weight and bias (the bias
+            # equal to cls.predictions.bias, which transformers 4 shares with it and transformers 5 does not).
+            head["cls.predictions.decoder.weight"] = stored(randn(gen, (vocab, hidden), LINEAR_STD))
+            head["cls.predictions.decoder.bias"] = head["cls.predictions.bias"].clone()
+        write_checkpoint(dir_, encoder, head, config, model_max_length=ENCODER["max_position_embeddings"])
+        model = load_model(BertForMaskedLM, dir_, expect_unexpected=POOLER_KEYS)
+        check_weights(model, {**encoder, **head}, dir_)
+        decoder = model.cls.predictions.decoder.weight.detach()
+        embeddings = model.bert.embeddings.word_embeddings.weight.detach()
+        if torch.equal(decoder, embeddings) == untied:
+            sys.exit(f"{dir_}: decoder {'equals' if untied else 'differs from'} the word embeddings")
+        tokenizer = AutoTokenizer.from_pretrained(dir_)
+        fill = pipeline("fill-mask", model=model, tokenizer=tokenizer)
+        cases = []
+        for ci, (text, opts) in enumerate(FILL_CASES):
+            if opts.get("targets"):
+                opts = {**opts, "targets": resolve_targets(fill, text, opts["targets"])}
+            options = {"top_k": opts.get("top_k"), "targets": opts.get("targets")}
+
+            def run():
+                return fill(text, **opts)
+
+            with recorded_forwards(model) as calls:
+                expected = run()
+            (inputs, outputs), = calls
+            ids = inputs["input_ids"][0]
+            mask_rows = outputs["logits"][0][ids == tokenizer.mask_token_id].numpy()
+            probs = softmax_np(mask_rows)
+            top_k = opts.get("top_k", 5)
+            if opts.get("targets"):
+                target_ids = sorted({int(i) for row in fill_decision(expected) for i, _ in row})
+                probs = probs[:, target_ids]
+            for row in probs:
+                check_ranked(list(np.sort(row)[::-1][: top_k + 1]), f"{task_dir} case {ci}", relative=True)
+            check_stable(model, run, fill_decision, f"{task_dir} case {ci}")
+            cases.append({"name": f"case{ci}", "inputs": {"text": text}, "options": options,
+                          "expected": jsonable(expected), "logits": None, "input_ids": ids.tolist(),
+                          "top_logits": [f32_nested(np.sort(r)[::-1][:10]) for r in mask_rows]})
+        errors = []
+        for text, opts in FILL_ERRORS:
+            try:
+                result = fill(text, **opts)
+                sys.exit(f"{task_dir}: expected an error for {text!r} {opts}, got {result}")
+            except Exception as e:  # noqa: BLE001 - recording whatever the pipeline raises
+                errors.append({"inputs": {"text": text},
+                               "options": {"top_k": opts.get("top_k"), "targets": opts.get("targets")},
+                               "python_error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+        return cases, errors
+
+    cases, errors = retry(make, task_dir, first_seed)
+    write_json(dir_ / "golden.json", golden("fill-mask", cases, errors, tied_decoder=not untied))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Next-sentence prediction
+
+NSP_PAIRS = [
+    ("The weather is lovely today.", "Let's go for a walk in the park."),
+    ("The weather is lovely today.", "Quantum chromodynamics describes the strong interaction."),
+    ("She opened the door.", ""),
+    ("", "Nothing came before this."),
+    ("Zoë ordered a café crème.", "The waiter brought it with a croissant — très bien!"),
+    ("東京は日本の首都です。", "It has a population of about fourteen million."),
+]
+
+
+def make_next_sentence(encoder, first_seed: int = 800) -> None:
+    dir_ = HEADS_DIR / "next-sentence"
+    config = bert_config("BertForNextSentencePrediction")
+
+    _, pooled, _ = encoder_features(encoder, NSP_PAIRS)
+
+    def make(seed):
+        gen = torch.Generator().manual_seed(seed)
+        weight, bias = calibrated_linear(gen, pooled, 2, 1.5)
+        head = {"cls.seq_relationship.weight": weight, "cls.seq_relationship.bias": bias}
+        write_checkpoint(dir_, encoder, head, config, model_max_length=ENCODER["max_position_embeddings"])
+        model = load_model(BertForNextSentencePrediction, dir_)
+        check_weights(model, {**encoder, **head}, dir_)
+        tokenizer = AutoTokenizer.from_pretrained(dir_)
+        cases = []
+        for ci, (a, b) in enumerate(NSP_PAIRS):
+            enc = tokenizer(a, b, return_tensors="pt")
+            with torch.no_grad():
+                logits = model(**enc).logits[0]
+            p = torch.softmax(logits, dim=-1)
+            check_ranked(sorted(p.tolist(), reverse=True), f"next-sentence case {ci}")
+            cases.append({"name": f"case{ci}", "inputs": {"text": a, "text_pair": b}, "options": {},
+                          "expected": {"is_next": f32(p[0])}, "logits": f32_nested(logits),
+                          "input_ids": enc["input_ids"][0].tolist()})
+        return cases
+
+    cases = retry(make, "next-sentence", first_seed)
+    write_json(dir_ / "golden.json", golden("next-sentence", cases))
+
+
+# ---------------------------------------------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -619,7 +1151,11 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     only = set(args.only or TASKS)
 
-    encoder = write_shared()
+    if args.qa_child:  # the shared encoder was written by the parent: read it back, bit for bit
+        from safetensors.torch import load_file
+        encoder = load_file(SHARED_DIR / "encoder.safetensors")
+    else:
+        encoder = write_shared()
     if "text-classification" in only:
         make_classification(encoder, "text-classification", 3, ["negative", "neutral", "positive"], None, 100)
     if "text-classification-multilabel" in only:
@@ -631,6 +1167,30 @@ def main() -> None:
         make_sentence_embeddings(encoder)
     if "minilm" in only:
         make_minilm()
+    if "token-classification" in only:
+        make_token_classification(encoder)
+    if QA_TASK in only:
+        make_qa(encoder, args)
+    if "fill-mask" in only:
+        make_fill_mask(encoder, "fill-mask", untied=False, first_seed=700)
+        make_fill_mask(encoder, "fill-mask-untied", untied=True, first_seed=750)
+    if "next-sentence" in only:
+        make_next_sentence(encoder)
+
+
+def make_qa(encoder, args) -> None:
+    """Runs the QA goldens here when this transformers has the pipeline, else in --qa-python's interpreter."""
+    from transformers.pipelines import SUPPORTED_TASKS
+
+    if QA_TASK in SUPPORTED_TASKS:
+        make_question_answering(encoder)
+        return
+    if not args.qa_python:
+        print(f"  {QA_TASK}: skipped: transformers {transformers.__version__} has no question-answering "
+              "pipeline; pass --qa-python with an interpreter that has transformers 4.x (see models/README.md)")
+        return
+    subprocess.run([args.qa_python, __file__, "--only", QA_TASK, "--qa-child"], check=True)
+    check_qa_in_this_transformers()
 
 
 if __name__ == "__main__":
