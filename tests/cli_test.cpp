@@ -364,5 +364,54 @@ TEST_F(Cli, BenchPrintsTiming) {
   EXPECT_NE(too_long.err.find("max_position_embeddings"), std::string::npos) << too_long.err;
 }
 
+// `bertcpp tokenize`: plain lines and {"text", "text_pair"} records give the library's encodings, with the
+// transformers field names; invalid UTF-8 is an error record naming the byte offset.
+TEST_F(Cli, TokenizeWritesEveryFieldAndErrorRecords) {
+  const std::string model = (data_dir() / "tokenizer").string();
+  const RunResult r = run_cli({"tokenize", "-m", model},
+                              "Hello, world!\n{\"text\": \"Who?\", \"text_pair\": \"Paris.\"}\nok \xff\n");
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto lines = r.lines();
+  ASSERT_EQ(lines.size(), 3u);
+  const json hello = json::parse(lines[0]);
+  EXPECT_EQ(hello.at("input_ids"), json({101, 7592, 1010, 2088, 999, 102}));
+  EXPECT_EQ(hello.at("tokens"), json({"[CLS]", "hello", ",", "world", "!", "[SEP]"}));
+  EXPECT_EQ(hello.at("offset_mapping"), json::parse("[[0,0],[0,5],[5,6],[7,12],[12,13],[0,0]]"));
+  EXPECT_EQ(hello.at("word_ids"), json::parse("[null,0,1,2,3,null]"));
+  const json pair = json::parse(lines[1]);
+  EXPECT_EQ(pair.at("token_type_ids"), json({0, 0, 0, 0, 1, 1, 1}));
+  EXPECT_EQ(pair.at("special_tokens_mask"), json({1, 0, 0, 1, 0, 0, 1}));
+  const json bad = json::parse(lines[2]);
+  EXPECT_EQ(bad.at("line").get<int>(), 3);
+  EXPECT_NE(bad.at("error").get<std::string>().find("invalid UTF-8 at byte 3"), std::string::npos) << lines[2];
+}
+
+TEST_F(Cli, TokenizeWindowsWithStride) {
+  const std::string model = (data_dir() / "tokenizer").string();
+  const RunResult r = run_cli({"tokenize", "-m", model, "--truncation", "longest_first", "--max-length", "6",
+                               "--stride", "2"},
+                              "one two three four five six seven\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json enc = json::parse(r.lines().at(0));
+  EXPECT_EQ(enc.at("input_ids").size(), 6u);
+  ASSERT_TRUE(enc.contains("overflowing"));
+  EXPECT_GE(enc.at("overflowing").size(), 1u);
+}
+
+// `bertcpp encode` with text records uses the model directory's tokenizer: same numbers as the token ids.
+TEST_F(Cli, EncodeAcceptsText) {
+  const std::string model = default_model_dir().string();
+  const RunResult text = run_cli({"encode", "-m", model, "--no-pooler"}, "{\"text\": \"Hello, world!\"}\n");
+  const RunResult ids = run_cli({"encode", "-m", model, "--no-pooler"},
+                                "{\"input_ids\": [101, 7592, 1010, 2088, 999, 102]}\n");
+  ASSERT_EQ(text.status, 0) << text.err;
+  ASSERT_EQ(ids.status, 0) << ids.err;
+  EXPECT_EQ(text.out, ids.out);
+  // A checkpoint without tokenizer files answers text records with an error record.
+  const RunResult none = run_cli({"encode", "-m", fixture_dir().string()}, "{\"text\": \"hi\"}\n");
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.out.find("no tokenizer"), std::string::npos) << none.out;
+}
+
 }  // namespace
 }  // namespace bertcpp::testing

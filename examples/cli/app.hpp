@@ -32,6 +32,7 @@ struct Subcommand {
 };
 
 Subcommand add_encode(CLI::App& parent);
+Subcommand add_tokenize(CLI::App& parent);
 Subcommand add_bench(CLI::App& parent);
 Subcommand add_classify(CLI::App& parent);
 Subcommand add_nsp(CLI::App& parent);

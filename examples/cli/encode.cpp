@@ -2,10 +2,13 @@
 #include <cstddef>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app.hpp"
 #include "bertcpp/error.hpp"
@@ -33,6 +36,31 @@ struct PendingLine {
   TokenRecord record;    // when valid
   std::string output;    // the JSON line to write (result or error record), filled when the chunk runs
 };
+
+// A record with "text" (and optionally "text_pair") instead of "input_ids" is tokenized with the model
+// directory's tokenizer: special tokens added, truncated (longest_first) to max_position_embeddings.
+// Returns nullopt for a token-id record, which parse_token_record() then reads.
+std::optional<TokenRecord> text_record(std::string_view line, const BertModel& model) {
+  const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || json.contains("input_ids") || !json.contains("text")) return std::nullopt;
+  const auto& text = json["text"];
+  if (!text.is_string()) throw InvalidArgumentError("\"text\" must be a string");
+  const auto pair = json.find("text_pair");
+  if (pair != json.end() && !pair->is_null() && !pair->is_string()) {
+    throw InvalidArgumentError("\"text_pair\" must be a string or null");
+  }
+  if (!model.has_tokenizer()) {
+    throw InvalidArgumentError("the model directory has no tokenizer (tokenizer.json or vocab.txt): give \"input_ids\"");
+  }
+  bertcpp::EncodeOptions options;
+  options.truncation = Truncation::longest_first;
+  options.max_length = static_cast<std::size_t>(model.config().max_position_embeddings);
+  const std::string first = text.get<std::string>();
+  Encoding enc = pair != json.end() && pair->is_string()
+                     ? model.tokenizer().encode(first, pair->get<std::string>(), options)
+                     : model.tokenizer().encode(first, options);
+  return TokenRecord{std::move(enc.input_ids), std::move(enc.token_type_ids), {}};
+}
 
 class Encoder {
  public:
@@ -149,10 +177,13 @@ int run_encode(const EncodeOptions& options) {
       PendingLine& line = chunk.emplace_back();
       line.line_number = reader->line_number();
       try {
-        line.record = parse_token_record(text, limits);
+        auto from_text = text_record(text, *model);
+        line.record = from_text ? std::move(*from_text) : parse_token_record(text, limits);
         line.valid = true;
         ++valid_in_chunk;
       } catch (const InvalidArgumentError& e) {
+        line.output = error_record(e.what(), line.line_number);
+      } catch (const Utf8Error& e) {
         line.output = error_record(e.what(), line.line_number);
       }
       if (valid_in_chunk == options.batch_size) flush_chunk();
@@ -175,7 +206,7 @@ int run_encode(const EncodeOptions& options) {
 Subcommand add_encode(CLI::App& parent) {
   auto options = std::make_shared<EncodeOptions>();
   CLI::App* app = parent.add_subcommand(
-      "encode", "Run the encoder on token ids: one JSON object per input line, one JSON object per output line");
+      "encode", "Run the encoder on token ids or text: one JSON object per input line, one JSON object per output line");
   app->add_option("-m,--model", options->model, "Checkpoint directory (config.json + model.safetensors)")
       ->required();
   app->add_option("-i,--input", options->input, "JSON-lines input file; - for stdin")->capture_default_str();
@@ -198,6 +229,8 @@ Subcommand add_encode(CLI::App& parent) {
       "Input line:  {\"input_ids\": [101, 7592, 102], \"token_type_ids\": [0, 0, 0], \"attention_mask\": [1, 1, 1]}\n"
       "             token_type_ids (default all 0) and attention_mask (default all 1) are optional; other keys\n"
       "             are ignored.\n"
+      "  or text:   {\"text\": \"Hello world!\", \"text_pair\": null}  tokenized with the model directory's\n"
+      "             tokenizer (special tokens added, truncated to max_position_embeddings).\n"
       "Output line: {\"last_hidden_state\": [T][H], \"pooler_output\": [H], \"hidden_states\": [L+1][T][H]}\n"
       "             T = the input's length; rows of tokens with attention_mask 0 are zero. pooler_output is\n"
       "             absent with --no-pooler or when the checkpoint has no pooler; hidden_states only with\n"

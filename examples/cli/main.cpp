@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   // One line per subcommand; each lives in its own file.
   const std::vector<Subcommand> subcommands = {
       add_encode(app),
+      add_tokenize(app),
       add_bench(app),
       add_classify(app),
       add_nsp(app),
