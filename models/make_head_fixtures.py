@@ -448,11 +448,20 @@ def make_classification(encoder, task_dir: str, num_labels: int, id2label: dict 
                               "inputs": inp, "options": {"top_k": top_k, "function_to_apply": fn},
                               "expected": jsonable(expected), "logits": f32_nested(logits),
                               "input_ids": enc["input_ids"][0].tolist()})
-        # The full ranking at the default function must be far from ties for every text.
-        return cases
+        # A text longer than max_position_embeddings: the pipeline does not truncate by default.
+        errors = []
+        for text in ("word " * 200,):
+            try:
+                result = clf(text)
+                sys.exit(f"{task_dir}: expected an error for a {len(text)}-character text, got {result}")
+            except Exception as e:  # noqa: BLE001 - recording whatever the pipeline raises
+                errors.append({"inputs": {"text": text, "text_pair": None},
+                               "options": {"top_k": None, "function_to_apply": None},
+                               "python_error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+        return cases, errors
 
-    cases = retry(make, task_dir, first_seed)
-    write_json(dir_ / "golden.json", golden("text-classification", cases, num_labels=num_labels,
+    cases, errors = retry(make, task_dir, first_seed)
+    write_json(dir_ / "golden.json", golden("text-classification", cases, errors, num_labels=num_labels,
                                            problem_type=problem_type))
 
 
