@@ -106,9 +106,10 @@ FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& opt
   impl->mask_id = *mask;
   impl->mask_token = tok.id_to_token(*mask);
   const std::int64_t H = config.hidden_size, V = config.vocab_size;
-  impl->transform = kernels::Linear(impl->dnnl, ckpt.head_tensor("cls.predictions.transform.dense.weight", {H, H}, kHead),
-                                    ckpt.head_tensor("cls.predictions.transform.dense.bias", {H}, kHead), H, H,
-                                    activation(config.hidden_act));
+  // Tensors are read in checkpoint order, so that a missing head is reported by its first tensor.
+  const auto dense_weight = ckpt.head_tensor("cls.predictions.transform.dense.weight", {H, H}, kHead);
+  const auto dense_bias = ckpt.head_tensor("cls.predictions.transform.dense.bias", {H}, kHead);
+  impl->transform = kernels::Linear(impl->dnnl, dense_weight, dense_bias, H, H, activation(config.hidden_act));
   impl->ln_gamma = ckpt.head_tensor("cls.predictions.transform.LayerNorm.weight", {H}, kHead);
   impl->ln_beta = ckpt.head_tensor("cls.predictions.transform.LayerNorm.bias", {H}, kHead);
   impl->ln_eps = static_cast<float>(config.layer_norm_eps);
@@ -121,8 +122,9 @@ FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& opt
   if (!ckpt.checkpoint.resolve(decoder_name) && tied) decoder_name = "embeddings.word_embeddings.weight";
   const char* bias_name = ckpt.checkpoint.resolve("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias"
                                                                                    : "cls.predictions.bias";
-  impl->decoder = kernels::Linear(impl->dnnl, ckpt.head_tensor(decoder_name, {V, H}, kHead),
-                                  ckpt.head_tensor(bias_name, {V}, kHead), H, V, kernels::Epilogue::none);
+  const auto decoder_weight = ckpt.head_tensor(decoder_name, {V, H}, kHead);
+  const auto decoder_bias = ckpt.head_tensor(bias_name, {V}, kHead);
+  impl->decoder = kernels::Linear(impl->dnnl, decoder_weight, decoder_bias, H, V, kernels::Epilogue::none);
   return FillMask(std::move(impl));
 }
 

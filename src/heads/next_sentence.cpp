@@ -43,11 +43,13 @@ NextSentencePredictor NextSentencePredictor::load(const std::filesystem::path& d
 NextSentence NextSentencePredictor::predict(std::string_view first, std::string_view second) const {
   const Impl& m = *impl_;
   // [CLS] A [SEP] B [SEP] with token types 0 / 1; a pair longer than the model's window loses tokens from the
-  // longer text first (truncation=True in transformers).
+  // longer text first (truncation=True in transformers). An empty B is no pair at all, as in transformers
+  // (its tokenizer tests the pair for truth): [CLS] A [SEP].
   EncodeOptions encode;
   encode.truncation = Truncation::longest_first;
   encode.max_length = m.max_length;
-  const Encoding enc = m.model.tokenizer().encode(first, second, encode);
+  const Tokenizer& tok = m.model.tokenizer();
+  const Encoding enc = second.empty() ? tok.encode(first, encode) : tok.encode(first, second, encode);
   Batch batch;
   batch.add(enc.input_ids, enc.token_type_ids);
   const EncoderOutput out = m.model.forward(batch);  // pooler_output [1, H]

@@ -105,7 +105,10 @@ Classification SequenceClassifier::classify(std::string_view text, const Classif
 
 Classification SequenceClassifier::classify(std::string_view text, std::string_view text_pair,
                                             const ClassifyOptions& options) const {
-  const Encoding enc = impl_->model.tokenizer().encode(text, text_pair, truncating(impl_->max_length));
+  // An empty pair is no pair, as in transformers (its tokenizer tests text_pair for truth).
+  const Tokenizer& tok = impl_->model.tokenizer();
+  const EncodeOptions encode = truncating(impl_->max_length);
+  const Encoding enc = text_pair.empty() ? tok.encode(text, encode) : tok.encode(text, text_pair, encode);
   Batch batch;
   batch.add(enc.input_ids, enc.token_type_ids);
   return score(*impl_, std::move(run(*impl_, batch)[0]), options);

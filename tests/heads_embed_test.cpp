@@ -1,0 +1,367 @@
+// SentenceEmbedder against SentenceTransformer.encode: the default model (all-MiniLM-L6-v2) on the 35 sentences
+// of tests/data/minilm/sentence_embeddings.json (cosine >= 0.99999 and max-abs <= 1e-4 each), tiny random models
+// for cls / max / mean_sqrt_len pooling in the classic and sentence-transformers 6 layouts
+// (tests/data/heads/sentence-embeddings-*, max-abs <= 1e-4), then configuration reading, batching and odd inputs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bertcpp/error.hpp"
+#include "bertcpp/pipelines.hpp"
+#include "heads/sentence_embedder_config.hpp"
+#include "heads/sentence_embedder_pooling.hpp"
+#include "test_util.hpp"
+
+namespace bertcpp::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr double kTolerance = 1e-4;
+
+fs::path heads_dir(const std::string& name) { return data_dir() / "heads" / name; }
+
+struct RowDiff {
+  double max_abs = 0;
+  double cosine = 0;
+};
+
+RowDiff compare_row(const float* actual, const json& expected) {
+  double dot = 0, na = 0, ne = 0;
+  RowDiff d;
+  for (std::size_t h = 0; h < expected.size(); ++h) {
+    const double a = actual[h], e = expected[h].get<double>();
+    d.max_abs = std::max(d.max_abs, std::abs(a - e));
+    dot += a * e;
+    na += a * a;
+    ne += e * e;
+  }
+  d.cosine = dot / std::sqrt(na * ne);
+  return d;
+}
+
+double max_abs(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape, b.shape);
+  double worst = 0;
+  for (std::size_t i = 0; i < std::min(a.numel(), b.numel()); ++i) {
+    worst = std::max(worst, std::abs(static_cast<double>(a.data[i]) - b.data[i]));
+  }
+  return worst;
+}
+
+// ---- the default model ----------------------------------------------------------------------------------------
+
+class MiniLmEmbeddings : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    golden_ = new json(json::parse(read_file(data_dir() / "minilm" / "sentence_embeddings.json")));
+    embedder_ = new SentenceEmbedder(SentenceEmbedder::load(default_model_dir()));
+  }
+  static void TearDownTestSuite() {
+    delete golden_;
+    delete embedder_;
+  }
+  static std::vector<std::string> sentences() { return (*golden_)["sentences"].get<std::vector<std::string>>(); }
+  static json* golden_;
+  static SentenceEmbedder* embedder_;
+};
+json* MiniLmEmbeddings::golden_ = nullptr;
+SentenceEmbedder* MiniLmEmbeddings::embedder_ = nullptr;
+
+TEST_F(MiniLmEmbeddings, ConfigIsReadFromTheModules) {
+  EXPECT_EQ(embedder_->config().pooling, Pooling::mean);
+  EXPECT_TRUE(embedder_->config().normalize);
+  EXPECT_EQ(embedder_->config().max_seq_length, 256u);
+  EXPECT_EQ((*golden_)["max_seq_length"].get<std::size_t>(), 256u);
+}
+
+TEST_F(MiniLmEmbeddings, MatchSentenceTransformers) {
+  const auto texts = sentences();
+  ASSERT_GE(texts.size(), 32u);
+  const auto& counts = (*golden_)["token_counts_untruncated"];
+  EXPECT_TRUE(std::any_of(counts.begin(), counts.end(), [](const json& n) { return n.get<int>() > 256; }))
+      << "the golden must hold a sentence that max_seq_length truncates";
+  const Tensor emb = embedder_->encode(texts);
+  ASSERT_EQ(emb.shape, (std::vector<std::int64_t>{static_cast<std::int64_t>(texts.size()), 384}));
+  double worst_abs = 0, worst_cos = 1;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const RowDiff d = compare_row(emb.row(static_cast<std::int64_t>(i)), (*golden_)["embeddings"][i]);
+    EXPECT_GE(d.cosine, 0.99999) << "sentence " << i << ": " << texts[i];
+    EXPECT_LE(d.max_abs, kTolerance) << "sentence " << i << ": " << texts[i];
+    worst_abs = std::max(worst_abs, d.max_abs);
+    worst_cos = std::min(worst_cos, d.cosine);
+  }
+  std::cout << "[ minilm   ] " << texts.size() << " sentences: worst cosine " << worst_cos << ", max-abs " << worst_abs
+            << '\n';
+}
+
+TEST_F(MiniLmEmbeddings, ResultDoesNotDependOnBatching) {
+  const auto texts = sentences();
+  const Tensor all = embedder_->encode(texts, {.batch_size = 64});
+  for (std::size_t batch_size : {1u, 3u, 7u}) {
+    const Tensor other = embedder_->encode(texts, {.batch_size = batch_size});
+    EXPECT_LE(max_abs(other, all), 1e-6) << "batch_size " << batch_size;
+  }
+  // A sentence alone equals its row in the big batch.
+  const Tensor one = embedder_->encode({texts[5]});
+  for (std::int64_t h = 0; h < 384; ++h) EXPECT_NEAR(one.data[h], all.row(5)[h], 1e-6);
+}
+
+TEST_F(MiniLmEmbeddings, EmptyInputIsAnEmptyMatrix) {
+  const Tensor emb = embedder_->encode(std::vector<std::string>{});
+  EXPECT_EQ(emb.shape, (std::vector<std::int64_t>{0, 384}));
+  EXPECT_TRUE(emb.empty());
+}
+
+TEST_F(MiniLmEmbeddings, TextThatTokenizesToNothingEmbedsClsSep) {
+  const Tensor emb = embedder_->encode({"", "\x01\x02\u200b", "   "});
+  for (std::int64_t h = 0; h < 384; ++h) {
+    EXPECT_EQ(emb.row(1)[h], emb.row(0)[h]);
+    EXPECT_EQ(emb.row(2)[h], emb.row(0)[h]);
+  }
+  double norm = 0;
+  for (std::int64_t h = 0; h < 384; ++h) norm += emb.row(0)[h] * emb.row(0)[h];
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+}
+
+TEST_F(MiniLmEmbeddings, LongTextIsTruncatedToMaxSeqLength) {
+  // "hello" is one token: 400 of them keep the first 254 (+ [CLS] [SEP] = 256).
+  std::string long_text, kept;
+  for (int i = 0; i < 400; ++i) long_text += "hello ";
+  for (int i = 0; i < 254; ++i) kept += "hello ";
+  const Tensor emb = embedder_->encode({long_text, kept});
+  for (std::int64_t h = 0; h < 384; ++h) EXPECT_EQ(emb.row(0)[h], emb.row(1)[h]);
+}
+
+TEST_F(MiniLmEmbeddings, TwoHundredThousandCharacters) {
+  std::string text;
+  while (text.size() < 200000) text += "The quick brown fox jumps over the lazy dog. ";
+  const Tensor emb = embedder_->encode({text});
+  EXPECT_EQ(emb.shape, (std::vector<std::int64_t>{1, 384}));
+  EXPECT_TRUE(std::all_of(emb.data.begin(), emb.data.end(), [](float v) { return std::isfinite(v); }));
+}
+
+TEST_F(MiniLmEmbeddings, BadInputsAreTypedErrors) {
+  EXPECT_THROW(embedder_->encode({"ok", "caf\xc3"}), Utf8Error);
+  EXPECT_THROW(embedder_->encode({"ok"}, {.batch_size = 0}), InvalidArgumentError);
+}
+
+// ---- tiny random models, one per pooling mode -----------------------------------------------------------------
+
+class PoolingGolden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PoolingGolden, MatchesSentenceTransformers) {
+  const fs::path dir = heads_dir(std::string("sentence-embeddings-") + GetParam());
+  const json golden = json::parse(read_file(dir / "golden.json"));
+  const auto embedder = SentenceEmbedder::load(dir);
+  ASSERT_EQ(golden["cases"].size(), 1u);
+  const json& c = golden["cases"][0];
+  const json& o = c["options"];
+  const std::string pooling = o["pooling"];
+  const Pooling expected_pooling = pooling == "cls" ? Pooling::cls
+                                   : pooling == "max" ? Pooling::max
+                                   : pooling == "mean" ? Pooling::mean
+                                                       : Pooling::mean_sqrt_len;
+  EXPECT_EQ(embedder.config().pooling, expected_pooling);
+  EXPECT_EQ(embedder.config().normalize, o["normalize"].get<bool>());
+  EXPECT_EQ(embedder.config().max_seq_length, o["max_seq_length"].get<std::size_t>());
+
+  const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
+  const Tensor emb = embedder.encode(sentences, {.batch_size = 4});
+  ASSERT_EQ(emb.dim(0), static_cast<std::int64_t>(sentences.size()));
+  double worst = 0;
+  for (std::size_t i = 0; i < sentences.size(); ++i) {
+    const RowDiff d = compare_row(emb.row(static_cast<std::int64_t>(i)), c["expected"][i]);
+    EXPECT_LE(d.max_abs, kTolerance) << "sentence " << i << ": " << sentences[i];
+    worst = std::max(worst, d.max_abs);
+  }
+  std::cout << "[ max-abs  ] " << GetParam() << " (" << o["layout"].get<std::string>() << " layout): " << worst << '\n';
+}
+
+INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden, ::testing::Values("cls", "max", "mean_sqrt_len"));
+
+// ---- configuration ----------------------------------------------------------------------------------------------
+
+// A directory whose model files link to the default model's, plus the given sentence-transformers files.
+void link_default_model(const fs::path& dir, bool with_tokenizer_json = true) {
+  for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "tokenizer.json"}) {
+    if (!with_tokenizer_json && std::string(f) == "tokenizer.json") continue;
+    fs::create_symlink(default_model_dir() / f, dir / f);
+  }
+}
+
+TEST(SentenceEmbedderConfig, PlainCheckpointIsMeanPooledAndNotNormalized) {
+  TempDir dir;
+  link_default_model(dir.path());
+  const auto embedder = SentenceEmbedder::load(dir.path());
+  EXPECT_EQ(embedder.config().pooling, Pooling::mean);
+  EXPECT_FALSE(embedder.config().normalize);
+  EXPECT_EQ(embedder.config().max_seq_length, 512u);  // tokenizer_config.json model_max_length
+
+  // The mean of the encoder's token vectors, computed here from BertModel directly.
+  const std::vector<std::string> texts = {"Mean pooling by hand.", "Short"};
+  const Tensor emb = embedder.encode(texts);
+  const auto model = BertModel::load(default_model_dir());
+  const EncoderOutput out = model.forward(texts);
+  for (std::int64_t b = 0; b < 2; ++b) {
+    const std::int64_t n = out.lengths[static_cast<std::size_t>(b)];
+    for (std::int64_t h = 0; h < 384; ++h) {
+      double sum = 0;
+      for (std::int64_t t = 0; t < n; ++t) sum += out.last_hidden_state.at({b, t, h});
+      EXPECT_NEAR(emb.at({b, h}), sum / static_cast<double>(n), 1e-6);
+    }
+  }
+}
+
+TEST(SentenceEmbedderConfig, DoLowerCaseLowercasesBeforeACasedTokenizer) {
+  // vocab.txt with do_lower_case false (no tokenizer.json): "HELLO" is [UNK] unless sentence_bert_config.json asks
+  // for lowercasing, as sentence-transformers' Transformer(do_lower_case=True) does.
+  TempDir cased, lowered;
+  for (const TempDir* d : {&cased, &lowered}) {
+    for (const char* f : {"config.json", "model.safetensors", "vocab.txt"}) {
+      fs::create_symlink(default_model_dir() / f, d->path() / f);
+    }
+    write_file(d->path() / "tokenizer_config.json", R"({"do_lower_case": false, "model_max_length": 512})");
+  }
+  write_file(lowered.path() / "sentence_bert_config.json", R"({"max_seq_length": 64, "do_lower_case": true})");
+  const auto plain = SentenceEmbedder::load(cased.path());
+  const auto lowering = SentenceEmbedder::load(lowered.path());
+  EXPECT_EQ(lowering.config().max_seq_length, 64u);
+  const Tensor upper = lowering.encode({"HELLO WORLD"}), lower = plain.encode({"hello world"});
+  const Tensor unk = plain.encode({"HELLO WORLD"});
+  EXPECT_LE(max_abs(upper, lower), 1e-6);
+  EXPECT_GT(max_abs(unk, lower), 1e-2);
+}
+
+TEST(SentenceEmbedderConfig, MaxSeqLengthIsCappedAtMaxPositionEmbeddings) {
+  TempDir dir;
+  link_default_model(dir.path());
+  write_file(dir.path() / "sentence_bert_config.json", R"({"max_seq_length": 4096})");
+  EXPECT_EQ(SentenceEmbedder::load(dir.path()).config().max_seq_length, 512u);
+}
+
+// modules.json + a pooling config.json in 1_Pooling; returns the layout read from them.
+heads::SentenceTransformerLayout layout_of(const TempDir& dir, const std::string& modules, const std::string& pooling) {
+  write_file(dir.path() / "modules.json", modules);
+  fs::create_directories(dir.path() / "1_Pooling");
+  write_file(dir.path() / "1_Pooling" / "config.json", pooling);
+  return heads::read_sentence_transformer_layout(dir.path());
+}
+
+const std::string kTransformerPooling = R"([
+  {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+  {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}])";
+
+TEST(SentenceEmbedderLayout, PoolingModesInBothSpellings) {
+  TempDir dir;
+  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": "max"})").pooling, Pooling::max);
+  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": ["cls"]})").pooling, Pooling::cls);
+  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode_mean_sqrt_len_tokens": true})").pooling,
+            Pooling::mean_sqrt_len);
+  // No mode set at all: sentence-transformers falls back to mean.
+  const auto fallback = layout_of(dir, kTransformerPooling, R"({"word_embedding_dimension": 384})");
+  EXPECT_EQ(fallback.pooling, Pooling::mean);
+  EXPECT_EQ(fallback.embedding_dimension, 384u);
+  EXPECT_FALSE(fallback.normalize);
+  EXPECT_TRUE(fallback.has_modules_json);
+}
+
+TEST(SentenceEmbedderLayout, TransformerInASubfolder) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "0_Transformer");
+  write_file(dir.path() / "0_Transformer" / "sentence_bert_config.json", R"({"max_seq_length": 100})");
+  const auto layout = layout_of(dir, R"([
+    {"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.models.Transformer"},
+    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}])",
+                                R"({"pooling_mode": "mean"})");
+  EXPECT_EQ(layout.transformer_dir, dir.path() / "0_Transformer");
+  EXPECT_EQ(layout.max_seq_length, 100u);
+  EXPECT_TRUE(layout.normalize);
+}
+
+template <typename E>
+void expect_layout_error(const std::string& modules, const std::string& pooling, const std::string& fragment) {
+  TempDir dir;
+  try {
+    layout_of(dir, modules, pooling);
+    ADD_FAILURE() << "expected an error containing " << fragment;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(SentenceEmbedderLayout, ErrorsNameTheFileAndWhatIsWrong) {
+  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode": ["cls", "mean"]})",
+                                        "2 pooling modes (cls, mean)");
+  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode_cls_token": true, "pooling_mode_max_tokens": true})",
+                                        "2 pooling modes (cls, max)");
+  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode": "lasttoken"})",
+                                        "pooling mode 'lasttoken' is not supported");
+  expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode": "median"})", "unknown pooling mode 'median'");
+  expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode_cls_token": "yes"})",
+                                   "1_Pooling/config.json: field 'pooling_mode_cls_token'");
+  expect_layout_error<FormatError>(kTransformerPooling, R"({"pooling_mode": )", "1_Pooling/config.json: not valid JSON");
+  expect_layout_error<FormatError>("[{", "{}", "modules.json: not valid JSON");
+  expect_layout_error<UnsupportedError>(R"([
+    {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}])",
+                                        R"({"pooling_mode": "mean"})", "module type 'sentence_transformers.models.Dense'");
+  expect_layout_error<UnsupportedError>(
+      R"([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}])", "{}",
+      "no Pooling module");
+  expect_layout_error<ConfigError>(R"({"modules": []})", "{}", "modules.json: expected a list of modules");
+}
+
+TEST(SentenceEmbedderLayout, PoolingWidthMustMatchTheModel) {
+  TempDir dir;
+  link_default_model(dir.path());
+  layout_of(dir, kTransformerPooling, R"({"embedding_dimension": 768, "pooling_mode": "mean"})");
+  try {
+    SentenceEmbedder::load(dir.path());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("embedding_dimension 768 does not match the model's hidden_size 384"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// ---- pooling arithmetic -------------------------------------------------------------------------------------------
+
+TEST(SentenceEmbedderPooling, EachModeOnAKnownMatrix) {
+  // tokens [3, 2]
+  const float tokens[] = {1, -2, 3, 4, -5, 0.5f};
+  float out[2];
+  heads::pool_tokens(Pooling::cls, tokens, 3, 2, out);
+  EXPECT_EQ(out[0], 1);
+  EXPECT_EQ(out[1], -2);
+  heads::pool_tokens(Pooling::max, tokens, 3, 2, out);
+  EXPECT_EQ(out[0], 3);
+  EXPECT_EQ(out[1], 4);
+  heads::pool_tokens(Pooling::mean, tokens, 3, 2, out);
+  EXPECT_FLOAT_EQ(out[0], -1.0f / 3);
+  EXPECT_FLOAT_EQ(out[1], 2.5f / 3);
+  heads::pool_tokens(Pooling::mean_sqrt_len, tokens, 3, 2, out);
+  EXPECT_FLOAT_EQ(out[0], static_cast<float>(-1.0 / std::sqrt(3.0)));
+  EXPECT_FLOAT_EQ(out[1], static_cast<float>(2.5 / std::sqrt(3.0)));
+  float v[] = {3, 4};
+  heads::l2_normalize(v, 2);
+  EXPECT_FLOAT_EQ(v[0], 0.6f);
+  EXPECT_FLOAT_EQ(v[1], 0.8f);
+  float zero[] = {0, 0};
+  heads::l2_normalize(zero, 2);  // torch's eps: stays zero, no NaN
+  EXPECT_EQ(zero[0], 0.0f);
+}
+
+}  // namespace
+}  // namespace bertcpp::testing
