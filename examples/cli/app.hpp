@@ -34,6 +34,8 @@ struct Subcommand {
 Subcommand add_encode(CLI::App& parent);
 Subcommand add_tokenize(CLI::App& parent);
 Subcommand add_bench(CLI::App& parent);
+Subcommand add_ner(CLI::App& parent);
+Subcommand add_qa(CLI::App& parent);
 Subcommand add_classify(CLI::App& parent);
 Subcommand add_nsp(CLI::App& parent);
 Subcommand add_fill_mask(CLI::App& parent);

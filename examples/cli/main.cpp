@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
       add_encode(app),
       add_tokenize(app),
       add_bench(app),
+      add_ner(app),
+      add_qa(app),
       add_classify(app),
       add_nsp(app),
       add_fill_mask(app),

@@ -88,6 +88,8 @@ struct NerOptions {
   // windows overlapping by `stride` tokens and their entities merged, as transformers' `stride` (which, like
   // transformers, requires an aggregation other than none: InvalidArgumentError otherwise).
   std::optional<std::size_t> stride;
+  // Window length in tokens, special tokens included; 0: the tokenizer's model_max_length (as transformers).
+  std::size_t max_length = 0;
 };
 
 class TokenClassifier {
@@ -108,11 +110,16 @@ class TokenClassifier {
 
 struct QaOptions {
   std::size_t top_k = 1;
-  std::size_t doc_stride = 128;
+  // Context tokens shared by consecutive windows. Unset: min(max_seq_len / 2, 128), as transformers.
+  std::optional<std::size_t> doc_stride;
   std::size_t max_answer_len = 15;
-  std::size_t max_seq_len = 384;
+  // Window length in tokens (question + context + special tokens). Unset: min(model_max_length, 384).
+  std::optional<std::size_t> max_seq_len;
+  // Accepted for compatibility: like transformers' pipeline with a fast tokenizer, the question is not cut.
   std::size_t max_question_len = 64;
   bool handle_impossible_answer = false;
+  // Widen each answer to the whole words its first and last tokens belong to (transformers' align_to_words).
+  bool align_to_words = true;
 };
 
 struct Answer {
