@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
     bertcpp::NerOptions options;
     options.aggregation = bertcpp::Aggregation::first;  // one label per word, words grouped into entities
-    options.stride = 32;  // texts longer than the model's window: overlapping windows, merged
+    options.stride = 8;  // texts longer than the model window: windows sharing 8 tokens, entities merged
 
     for (const bertcpp::Entity& e : ner.recognize(text, options)) {
       // byte_start / byte_end index the UTF-8 string; start / end count code points, as Python does.

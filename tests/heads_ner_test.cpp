@@ -2,10 +2,14 @@
 // of tests/data/heads/token-classification (transformers' TokenClassificationPipeline; models/make_head_fixtures.py),
 // and bad or odd inputs.
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -404,6 +408,97 @@ TEST_F(NerGolden, AVeryLongTextIsSplitIntoWindowsAndMerged) {
   }
   // Far beyond the first window: entities are found all along the text.
   EXPECT_GT(entities.back().start, 190000u);
+}
+
+// ---- the `bertcpp ner` command line ---------------------------------------------------------------------
+
+#ifdef BERTCPP_CLI_PATH
+const char* const kCli = BERTCPP_CLI_PATH;
+#else
+const char* const kCli = nullptr;
+#endif
+
+struct CliRun {
+  int status = -1;
+  std::vector<nlohmann::json> records;  // stdout, one JSON value per line
+  std::string err;
+};
+
+std::string shell_quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+// Runs `bertcpp args...` with `input` on stdin.
+CliRun run_cli(const std::vector<std::string>& args, const std::string& input) {
+  testing::TempDir tmp;
+  testing::write_file(tmp.path() / "in", input);
+  std::string command = shell_quote(kCli);
+  for (const auto& a : args) command.append(" ").append(shell_quote(a));
+  command.append(" < ").append(shell_quote((tmp.path() / "in").string()));
+  command.append(" > ").append(shell_quote((tmp.path() / "out").string()));
+  command.append(" 2> ").append(shell_quote((tmp.path() / "err").string()));
+  const int raw = std::system(command.c_str());
+  CliRun r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::istringstream out(testing::read_file(tmp.path() / "out"));
+  for (std::string line; std::getline(out, line);) r.records.push_back(nlohmann::json::parse(line));
+  r.err = testing::read_file(tmp.path() / "err");
+  return r;
+}
+
+TEST_F(NerGolden, CliWritesThePipelinesEntitiesAndErrorRecordsInPlace) {
+  if (!kCli) GTEST_SKIP() << "the CLI is not built";
+  const nlohmann::json* simple = nullptr;
+  for (const auto& c : golden_->at("cases")) {
+    if (c.at("options").at("aggregation_strategy") == "simple" && c.at("options").at("stride").is_null() &&
+        c.at("options").at("ignore_labels").is_null() && c.at("expected").size() >= 3) {
+      simple = &c;
+      break;
+    }
+  }
+  ASSERT_NE(simple, nullptr);
+  const std::string text = simple->at("inputs").at("text").get<std::string>();
+  const std::string input =
+      nlohmann::json{{"text", text}}.dump() + "\n{\"text\": 5}\n" + nlohmann::json{{"text", ""}}.dump() + "\n";
+  const CliRun r = run_cli({"ner", "-m", ner_dir().string(), "--aggregation", "simple", "--logits"}, input);
+  EXPECT_EQ(r.status, 1) << r.err;  // one line rejected
+  ASSERT_EQ(r.records.size(), 3u) << r.err;
+  const auto& entities = r.records[0].at("entities");
+  const auto& expected = simple->at("expected");
+  ASSERT_EQ(entities.size(), expected.size());
+  for (std::size_t i = 0; i < entities.size(); ++i) {
+    EXPECT_EQ(entities[i].at("entity_group"), expected[i].at("entity_group"));
+    EXPECT_EQ(entities[i].at("word"), expected[i].at("word"));
+    EXPECT_EQ(entities[i].at("start"), expected[i].at("start"));
+    EXPECT_EQ(entities[i].at("end"), expected[i].at("end"));
+    EXPECT_NEAR(entities[i].at("score").get<double>(), expected[i].at("score").get<double>(), 1e-4);
+    EXPECT_FALSE(entities[i].contains("index"));  // only aggregation none has token indices
+  }
+  const auto& logits = r.records[0].at("logits");  // [windows][tokens][labels]
+  ASSERT_EQ(logits.size(), simple->at("logits").size());
+  EXPECT_NEAR(logits[0][1][2].get<double>(), simple->at("logits")[0][1][2].get<double>(), 1e-4);
+  EXPECT_EQ(r.records[1].at("line"), 2);
+  EXPECT_NE(r.records[1].at("error").get<std::string>().find("\"text\""), std::string::npos);
+  EXPECT_TRUE(r.records[2].at("entities").empty());
+
+  const CliRun none = run_cli({"ner", "-m", ner_dir().string()}, nlohmann::json{{"text", text}}.dump() + "\n");
+  EXPECT_EQ(none.status, 0) << none.err;
+  ASSERT_EQ(none.records.size(), 1u);
+  ASSERT_FALSE(none.records[0].at("entities").empty());
+  EXPECT_TRUE(none.records[0].at("entities")[0].contains("entity"));
+  EXPECT_TRUE(none.records[0].at("entities")[0].contains("index"));
+
+  const CliRun refused = run_cli({"ner", "-m", ner_dir().string(), "--stride", "4"}, "");
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("--stride needs --aggregation"), std::string::npos) << refused.err;
 }
 
 // ---- the pipeline on a checkpoint -------------------------------------------------------------------------

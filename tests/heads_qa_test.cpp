@@ -3,11 +3,15 @@
 // (transformers' QuestionAnsweringPipeline; models/make_head_fixtures.py), and bad or odd inputs.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -365,6 +369,94 @@ TEST_F(QaCheckpoint, AContextOf200000CharactersIsAnsweredWindowByWindow) {
   }
   // The paragraph repeats, so each answer's text occurs in many windows and their scores add up.
   EXPECT_GT(answers[0].score, 1.0f);
+}
+
+// ---- the `bertcpp qa` command line ---------------------------------------------------------------------
+
+#ifdef BERTCPP_CLI_PATH
+const char* const kCli = BERTCPP_CLI_PATH;
+#else
+const char* const kCli = nullptr;
+#endif
+
+struct CliRun {
+  int status = -1;
+  std::vector<nlohmann::json> records;  // stdout, one JSON value per line
+  std::string err;
+};
+
+std::string shell_quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  return q + "'";
+}
+
+// Runs `bertcpp args...` with `input` on stdin.
+CliRun run_cli(const std::vector<std::string>& args, const std::string& input) {
+  testing::TempDir tmp;
+  testing::write_file(tmp.path() / "in", input);
+  std::string command = shell_quote(kCli);
+  for (const auto& a : args) command.append(" ").append(shell_quote(a));
+  command.append(" < ").append(shell_quote((tmp.path() / "in").string()));
+  command.append(" > ").append(shell_quote((tmp.path() / "out").string()));
+  command.append(" 2> ").append(shell_quote((tmp.path() / "err").string()));
+  const int raw = std::system(command.c_str());
+  CliRun r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::istringstream out(testing::read_file(tmp.path() / "out"));
+  for (std::string line; std::getline(out, line);) r.records.push_back(nlohmann::json::parse(line));
+  r.err = testing::read_file(tmp.path() / "err");
+  return r;
+}
+
+TEST_F(QaCheckpoint, CliWritesThePipelinesAnswersAndErrorRecordsInPlace) {
+  if (!kCli) GTEST_SKIP() << "the CLI is not built";
+  need_golden();
+  // A multi-window case with several answers, its options as flags.
+  const nlohmann::json* chosen = nullptr;
+  for (const auto& c : golden_->at("cases")) {
+    if (c.at("windows").get<int>() > 1 && c.at("expected").size() >= 3) {
+      chosen = &c;
+      break;
+    }
+  }
+  ASSERT_NE(chosen, nullptr);
+  std::vector<std::string> args = {"qa", "-m", qa_dir().string(), "--logits"};
+  const auto& o = chosen->at("options");
+  for (const auto& [key, flag] : std::vector<std::pair<std::string, std::string>>{
+           {"top_k", "--top-k"}, {"doc_stride", "--doc-stride"}, {"max_answer_len", "--max-answer-len"},
+           {"max_seq_len", "--max-seq-len"}}) {
+    if (!o.at(key).is_null()) {
+      args.push_back(flag);
+      args.push_back(std::to_string(o.at(key).get<int>()));
+    }
+  }
+  if (o.at("handle_impossible_answer") == true) args.push_back("--handle-impossible-answer");
+  const std::string input = nlohmann::json{{"question", chosen->at("inputs").at("question")},
+                                           {"context", chosen->at("inputs").at("context")}}.dump() +
+                            "\n" + nlohmann::json{{"question", ""}, {"context", "Berlin."}}.dump() + "\n";
+  const CliRun r = run_cli(args, input);
+  EXPECT_EQ(r.status, 1) << r.err;
+  ASSERT_EQ(r.records.size(), 2u) << r.err;
+  const auto& answers = r.records[0].at("answers");
+  const auto& expected = chosen->at("expected");
+  ASSERT_EQ(answers.size(), expected.size());
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    EXPECT_EQ(answers[i].at("answer"), expected[i].at("answer"));
+    EXPECT_EQ(answers[i].at("start"), expected[i].at("start"));
+    EXPECT_EQ(answers[i].at("end"), expected[i].at("end"));
+    EXPECT_NEAR(answers[i].at("score").get<double>(), expected[i].at("score").get<double>(), 1e-4);
+  }
+  EXPECT_EQ(r.records[0].at("start_logits").size(), chosen->at("logits").at("start_logits").size());
+  EXPECT_EQ(r.records[0].at("end_logits").size(), chosen->at("logits").at("end_logits").size());
+  EXPECT_EQ(r.records[1].at("line"), 2);
+  EXPECT_NE(r.records[1].at("error").get<std::string>().find("`question` cannot be empty"), std::string::npos);
 }
 
 // ---- the pipeline on a checkpoint -------------------------------------------------------------------------

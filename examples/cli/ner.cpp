@@ -4,47 +4,32 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
-#include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
 #include "jsonl.hpp"
+#include "text_io.hpp"
 
 namespace bertcpp::cli {
 namespace {
 
 struct NerCliOptions {
   std::string model;
-  std::string input = "-";
-  std::string output = "-";
+  TextIoOptions io;
   int threads = 0;
-  Aggregation aggregation = Aggregation::none;
+  std::string aggregation_name = "none";
+  Aggregation aggregation = Aggregation::none;  // from aggregation_name
   std::vector<std::string> ignore_labels = {"O"};
   std::optional<std::size_t> stride;
   std::size_t max_length = 0;
   bool logits = false;
   int precision = 0;
-  bool progress = false;
 };
-
-// {"text": "..."} -> the text; InvalidArgumentError naming what is wrong.
-std::string parse_text(const std::string& line) {
-  nlohmann::json record;
-  try {
-    record = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgumentError(std::string("not JSON: ") + e.what());
-  }
-  if (!record.is_object()) throw InvalidArgumentError("expected a JSON object {\"text\": ...}");
-  const auto text = record.find("text");
-  if (text == record.end()) throw InvalidArgumentError("\"text\" is missing");
-  if (!text->is_string()) throw InvalidArgumentError("\"text\" is not a string");
-  return text->get<std::string>();
-}
 
 std::string format(const std::vector<Entity>& entities, const Tensor* logits, Aggregation aggregation,
                    int precision) {
@@ -92,17 +77,13 @@ std::string format(const std::vector<Entity>& entities, const Tensor* logits, Ag
   return out;
 }
 
-int run_ner(const NerCliOptions& options) {
-  LoadOptions load;
-  load.threads = options.threads;
-  std::optional<TokenClassifier> ner;
-  try {
-    ner = TokenClassifier::load(options.model, load);
-  } catch (const Error& e) {
-    std::cerr << "bertcpp ner: cannot load model '" << options.model << "': " << e.what() << " ["
-              << to_string(e.code()) << "]\n";
-    return exit_setup;
-  }
+int run_ner(NerCliOptions options) {
+  const std::map<std::string, Aggregation> strategies = {{"none", Aggregation::none},
+                                                         {"simple", Aggregation::simple},
+                                                         {"first", Aggregation::first},
+                                                         {"average", Aggregation::average},
+                                                         {"max", Aggregation::max}};
+  options.aggregation = strategies.at(options.aggregation_name);
   NerOptions ner_options;
   ner_options.aggregation = options.aggregation;
   ner_options.ignore_labels = options.ignore_labels;
@@ -112,51 +93,21 @@ int run_ner(const NerCliOptions& options) {
     std::cerr << "bertcpp ner: --stride needs --aggregation simple, first, average or max (as transformers)\n";
     return exit_setup;
   }
-
-  std::unique_ptr<LineReader> reader;
-  std::unique_ptr<LineWriter> writer;
-  try {
-    reader = std::make_unique<LineReader>(options.input);
-    writer = std::make_unique<LineWriter>(options.output);
-  } catch (const Error& e) {
-    std::cerr << "bertcpp ner: " << e.what() << '\n';
-    return exit_setup;
-  }
-
-  Progress progress("ner", options.progress);
-  std::size_t lines = 0, errors = 0;
-  try {
-    std::string line;
-    while (reader->next(line)) {
-      ++lines;
-      std::string out;
-      try {
-        const std::string text = parse_text(line);
-        const auto entities = ner->recognize(text, ner_options);
-        std::optional<Tensor> logits;
-        if (options.logits) logits = ner->logits(text, ner_options);
-        out = format(entities, logits ? &*logits : nullptr, options.aggregation, options.precision);
-      } catch (const InvalidArgumentError& e) {  // a bad record, or a text the pipeline refuses
-        out = error_record(e.what(), reader->line_number());
-        ++errors;
-      } catch (const Utf8Error& e) {
-        out = error_record(e.what(), reader->line_number());
-        ++errors;
-      }
-      writer->write_line(out);
-      writer->flush();
-      progress.update(lines, errors);
+  LoadOptions load;
+  load.threads = options.threads;
+  const auto ner = load_pipeline_or_report<TokenClassifier>("ner", options.model, load);
+  if (!ner) return exit_setup;
+  return run_text_lines("ner", options.io, [&](std::span<const TextRecord> records) {
+    std::vector<std::string> out;
+    for (const TextRecord& r : records) {
+      const std::string text = required_string(r.fields, "text");
+      const auto entities = ner->recognize(text, ner_options);
+      std::optional<Tensor> logits;
+      if (options.logits) logits = ner->logits(text, ner_options);
+      out.push_back(format(entities, logits ? &*logits : nullptr, options.aggregation, options.precision));
     }
-  } catch (const IoError& e) {
-    std::cerr << "bertcpp ner: " << e.what() << '\n';
-    return exit_setup;
-  }
-  progress.finish(lines, errors);
-  if (errors) {
-    std::cerr << "bertcpp ner: " << errors << " of " << lines << " input lines rejected (see the \"error\" records)\n";
-    return exit_bad_lines;
-  }
-  return exit_ok;
+    return out;
+  });
 }
 
 }  // namespace
@@ -167,18 +118,12 @@ Subcommand add_ner(CLI::App& parent) {
       "ner", "Token classification (named entities) of texts: one {\"text\"} per input line, its entities out");
   app->add_option("-m,--model", options->model, "Checkpoint directory of a BertForTokenClassification")
       ->required();
-  app->add_option("-i,--input", options->input, "JSON-lines input file; - for stdin")->capture_default_str();
-  app->add_option("-o,--output", options->output, "JSON-lines output file; - for stdout")->capture_default_str();
+  add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);
-  const std::map<std::string, Aggregation> strategies = {{"none", Aggregation::none},
-                                                         {"simple", Aggregation::simple},
-                                                         {"first", Aggregation::first},
-                                                         {"average", Aggregation::average},
-                                                         {"max", Aggregation::max}};
-  app->add_option("-a,--aggregation", options->aggregation,
+  app->add_option("-a,--aggregation", options->aggregation_name,
                   "none (one record per token), simple, first, average or max (entity groups), as transformers")
-      ->transform(CLI::CheckedTransformer(strategies, CLI::ignore_case))
-      ->default_str("none");
+      ->check(CLI::IsMember({"none", "simple", "first", "average", "max"}))
+      ->capture_default_str();
   app->add_option("--ignore-labels", options->ignore_labels, "Labels left out of the output (default: O)")
       ->delimiter(',');
   app->add_option("--stride", options->stride,
@@ -192,8 +137,6 @@ Subcommand add_ner(CLI::App& parent) {
                   "Significant digits of each float; 0 = shortest text that reads back as the same float")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
-  app->add_flag("--progress", options->progress,
-                "Report progress on stderr once a second (default: only when stderr is a terminal)");
   app->footer(
       "Input line:  {\"text\": \"Angela Merkel visited Paris.\"} (other keys are ignored)\n"
       "Output line: {\"entities\": [{\"entity_group\": \"PER\", \"score\": 0.99, \"word\": \"angela merkel\", \"start\": 0,\n"

@@ -1,51 +1,30 @@
 // `bertcpp qa`: questions with their contexts in, answers out, one JSON line each (docs/cli.md).
 #include <cstddef>
-#include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
-#include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
 #include "jsonl.hpp"
+#include "text_io.hpp"
 
 namespace bertcpp::cli {
 namespace {
 
 struct QaCliOptions {
   std::string model;
-  std::string input = "-";
-  std::string output = "-";
+  TextIoOptions io;
   int threads = 0;
   QaOptions qa;
   bool no_align_to_words = false;
   bool logits = false;
   int precision = 0;
-  bool progress = false;
 };
-
-// {"question": "...", "context": "..."}; InvalidArgumentError naming what is wrong.
-std::pair<std::string, std::string> parse_question(const std::string& line) {
-  nlohmann::json record;
-  try {
-    record = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InvalidArgumentError(std::string("not JSON: ") + e.what());
-  }
-  if (!record.is_object()) throw InvalidArgumentError("expected a JSON object {\"question\": ..., \"context\": ...}");
-  auto field = [&](const char* name) {
-    const auto it = record.find(name);
-    if (it == record.end()) throw InvalidArgumentError(std::string("\"") + name + "\" is missing");
-    if (!it->is_string()) throw InvalidArgumentError(std::string("\"") + name + "\" is not a string");
-    return it->get<std::string>();
-  };
-  std::string question = field("question");
-  return {std::move(question), field("context")};
-}
 
 void append_matrix(std::string& out, const char* key, const Tensor& t, int precision) {  // [windows, tokens]
   out += ',';
@@ -82,62 +61,23 @@ std::string format(const std::vector<Answer>& answers, const QuestionAnswerer::L
 }
 
 int run_qa(QaCliOptions options) {
+  options.qa.align_to_words = !options.no_align_to_words;
   LoadOptions load;
   load.threads = options.threads;
-  std::optional<QuestionAnswerer> qa;
-  try {
-    qa = QuestionAnswerer::load(options.model, load);
-  } catch (const Error& e) {
-    std::cerr << "bertcpp qa: cannot load model '" << options.model << "': " << e.what() << " ["
-              << to_string(e.code()) << "]\n";
-    return exit_setup;
-  }
-  options.qa.align_to_words = !options.no_align_to_words;
-
-  std::unique_ptr<LineReader> reader;
-  std::unique_ptr<LineWriter> writer;
-  try {
-    reader = std::make_unique<LineReader>(options.input);
-    writer = std::make_unique<LineWriter>(options.output);
-  } catch (const Error& e) {
-    std::cerr << "bertcpp qa: " << e.what() << '\n';
-    return exit_setup;
-  }
-
-  Progress progress("qa", options.progress);
-  std::size_t lines = 0, errors = 0;
-  try {
-    std::string line;
-    while (reader->next(line)) {
-      ++lines;
-      std::string out;
-      try {
-        const auto [question, context] = parse_question(line);
-        const auto answers = qa->answer(question, context, options.qa);
-        std::optional<QuestionAnswerer::Logits> logits;
-        if (options.logits) logits = qa->logits(question, context, options.qa);
-        out = format(answers, logits ? &*logits : nullptr, options.precision);
-      } catch (const InvalidArgumentError& e) {  // a bad record, or an input the pipeline refuses
-        out = error_record(e.what(), reader->line_number());
-        ++errors;
-      } catch (const Utf8Error& e) {
-        out = error_record(e.what(), reader->line_number());
-        ++errors;
-      }
-      writer->write_line(out);
-      writer->flush();
-      progress.update(lines, errors);
+  const auto qa = load_pipeline_or_report<QuestionAnswerer>("qa", options.model, load);
+  if (!qa) return exit_setup;
+  return run_text_lines("qa", options.io, [&](std::span<const TextRecord> records) {
+    std::vector<std::string> out;
+    for (const TextRecord& r : records) {
+      const std::string question = required_string(r.fields, "question");
+      const std::string context = required_string(r.fields, "context");
+      const auto answers = qa->answer(question, context, options.qa);
+      std::optional<QuestionAnswerer::Logits> logits;
+      if (options.logits) logits = qa->logits(question, context, options.qa);
+      out.push_back(format(answers, logits ? &*logits : nullptr, options.precision));
     }
-  } catch (const IoError& e) {
-    std::cerr << "bertcpp qa: " << e.what() << '\n';
-    return exit_setup;
-  }
-  progress.finish(lines, errors);
-  if (errors) {
-    std::cerr << "bertcpp qa: " << errors << " of " << lines << " input lines rejected (see the \"error\" records)\n";
-    return exit_bad_lines;
-  }
-  return exit_ok;
+    return out;
+  });
 }
 
 }  // namespace
@@ -147,8 +87,7 @@ Subcommand add_qa(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "qa", "Extractive question answering: one {\"question\", \"context\"} per input line, its answers out");
   app->add_option("-m,--model", options->model, "Checkpoint directory of a BertForQuestionAnswering")->required();
-  app->add_option("-i,--input", options->input, "JSON-lines input file; - for stdin")->capture_default_str();
-  app->add_option("-o,--output", options->output, "JSON-lines output file; - for stdout")->capture_default_str();
+  add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);
   app->add_option("-k,--top-k", options->qa.top_k, "Answers per question, best first")
       ->check(CLI::PositiveNumber)
@@ -175,8 +114,6 @@ Subcommand add_qa(CLI::App& parent) {
                   "Significant digits of each float; 0 = shortest text that reads back as the same float")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
-  app->add_flag("--progress", options->progress,
-                "Report progress on stderr once a second (default: only when stderr is a terminal)");
   app->footer(
       "Input line:  {\"question\": \"Where do I live?\", \"context\": \"My name is Wolfgang and I live in Berlin\"}\n"
       "Output line: {\"answers\": [{\"score\": 0.91, \"start\": 34, \"end\": 40, \"answer\": \"Berlin\"}]}\n"
