@@ -39,31 +39,10 @@ struct RunResult {
   }
 };
 
-std::string quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
-  }
-  return q + "'";
-}
-
 // Runs `bertcpp args...` with `input` on stdin; captures stdout, stderr and the exit status.
 RunResult run_cli(const std::vector<std::string>& args, const std::string& input = "") {
-  TempDir tmp;
-  write_file(tmp.path() / "in", input);
-  // Appended piecewise: `" " + quote(a)` trips g++ 12's false-positive -Wrestrict in operator+(const char*, string&&).
-  std::string command = quote(kCli);
-  for (const auto& a : args) command.append(" ").append(quote(a));
-  command.append(" < ").append(quote((tmp.path() / "in").string()));
-  command.append(" > ").append(quote((tmp.path() / "out").string()));
-  command.append(" 2> ").append(quote((tmp.path() / "err").string()));
-  const int raw = std::system(command.c_str());
-  RunResult r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_file(tmp.path() / "out");
-  r.err = read_file(tmp.path() / "err");
-  return r;
+  const ProcessResult p = run_process(kCli, args, input);
+  return RunResult{p.status, p.out, p.err};
 }
 
 // The fixture checkpoint the CLI runs on (F32 weights, with pooler, 2 layers, hidden 48).

@@ -32,32 +32,16 @@ struct CliRun {
   std::string err;
 };
 
-std::string quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) {
-    if (c == '\'') q.append("'\\''");
-    else q += c;
-  }
-  return q.append("'");
-}
-
 // `bertcpp args...` with `lines` on stdin, one per line.
 CliRun run(const std::vector<std::string>& args, const std::vector<std::string>& lines) {
-  TempDir tmp;
   std::string input;
   for (const auto& l : lines) input.append(l).append("\n");
-  write_file(tmp.path() / "in", input);
-  std::string command = quote(kCli);
-  for (const auto& a : args) command.append(" ").append(quote(a));
-  command.append(" < ").append(quote((tmp.path() / "in").string()));
-  command.append(" > ").append(quote((tmp.path() / "out").string()));
-  command.append(" 2> ").append(quote((tmp.path() / "err").string()));
-  const int raw = std::system(command.c_str());
+  const ProcessResult p = run_process(kCli, args, input);
   CliRun r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::istringstream out(read_file(tmp.path() / "out"));
+  r.status = p.status;
+  std::istringstream out(p.out);
   for (std::string line; std::getline(out, line);) r.records.push_back(json::parse(line));
-  r.err = read_file(tmp.path() / "err");
+  r.err = p.err;
   return r;
 }
 

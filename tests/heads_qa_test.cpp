@@ -385,33 +385,14 @@ struct CliRun {
   std::string err;
 };
 
-std::string shell_quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      q += "'\\''";
-    } else {
-      q += c;
-    }
-  }
-  return q + "'";
-}
-
 // Runs `bertcpp args...` with `input` on stdin.
 CliRun run_cli(const std::vector<std::string>& args, const std::string& input) {
-  testing::TempDir tmp;
-  testing::write_file(tmp.path() / "in", input);
-  std::string command = shell_quote(kCli);
-  for (const auto& a : args) command.append(" ").append(shell_quote(a));
-  command.append(" < ").append(shell_quote((tmp.path() / "in").string()));
-  command.append(" > ").append(shell_quote((tmp.path() / "out").string()));
-  command.append(" 2> ").append(shell_quote((tmp.path() / "err").string()));
-  const int raw = std::system(command.c_str());
+  const testing::ProcessResult p = testing::run_process(kCli, args, input);
   CliRun r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::istringstream out(testing::read_file(tmp.path() / "out"));
+  r.status = p.status;
+  std::istringstream out(p.out);
   for (std::string line; std::getline(out, line);) r.records.push_back(nlohmann::json::parse(line));
-  r.err = testing::read_file(tmp.path() / "err");
+  r.err = p.err;
   return r;
 }
 

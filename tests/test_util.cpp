@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bertcpp::testing {
@@ -41,6 +42,34 @@ void write_file(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
   if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+namespace {
+std::string shell_quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') q.append("'\\''");
+    else q += c;
+  }
+  return q.append("'");
+}
+}  // namespace
+
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& input) {
+  TempDir tmp;
+  write_file(tmp.path() / "in", input);
+  // Appended piecewise: `" " + quote(a)` trips g++ 12's false-positive -Wrestrict in operator+(const char*, string&&).
+  std::string command = shell_quote(program);
+  for (const auto& a : args) command.append(" ").append(shell_quote(a));
+  command.append(" < ").append(shell_quote((tmp.path() / "in").string()));
+  command.append(" > ").append(shell_quote((tmp.path() / "out").string()));
+  command.append(" 2> ").append(shell_quote((tmp.path() / "err").string()));
+  const int raw = std::system(command.c_str());
+  ProcessResult r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_file(tmp.path() / "out");
+  r.err = read_file(tmp.path() / "err");
+  return r;
 }
 
 }  // namespace bertcpp::testing

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bertcpp::testing {
 
@@ -26,6 +27,14 @@ class TempDir {
 };
 
 std::string read_file(const std::filesystem::path& path);
+
+// Runs `program args...` with `input` on stdin; returns the exit status (-1 if it did not exit normally) and
+// what it wrote to stdout and stderr. Arguments are shell-quoted.
+struct ProcessResult {
+  int status = -1;
+  std::string out, err;
+};
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& input);
 void write_file(const std::filesystem::path& path, const std::string& bytes);
 
 }  // namespace bertcpp::testing
