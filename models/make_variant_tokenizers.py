@@ -8,6 +8,8 @@ model directories would hold them (so the C++ loaders read the same files as for
                                  files transformers writes for XLM-R (fairseq id shift, <mask> last)
   tests/data/tokenizer/albert/   SentencePiece unigram trained on lowercased text, ALBERT ids
                                  (<pad>=0, <unk>=1, [CLS]=2, [SEP]=3, [MASK]=4): spiece.model + transformers' files
+  tests/data/tokenizer/wordpiece/ a small uncased WordPiece vocabulary (tokenizers' BertWordPieceTokenizer) for
+                                 the tiny ELECTRA / DistilBERT checkpoints: vocab.txt + transformers' files
 
 Deterministic for a given corpus and library versions (single-threaded training, fixed seeds).
 Usage: python3 models/make_variant_tokenizers.py [--out tests/data/tokenizer]
@@ -19,7 +21,7 @@ import shutil
 import tempfile
 
 import sentencepiece as spm
-from tokenizers import ByteLevelBPETokenizer
+from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer
 from transformers import AutoTokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,16 +55,21 @@ def make_bpe(out, texts):
 
 
 def train_sp(texts, prefix, lowercase, **kw):
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        for t in texts:
-            f.write((t.lower() if lowercase else t).replace("\n", " ") + "\n")
-        path = f.name
-    try:
-        spm.SentencePieceTrainer.train(input=path, model_prefix=prefix, model_type="unigram", vocab_size=3000,
-                                       character_coverage=0.98, num_threads=1, seed_sentencepiece_size=200000,
-                                       minloglevel=2, **kw)
-    finally:
-        os.remove(path)
+    # The input path is recorded in the model's trainer spec: train from a fixed relative name so the file is
+    # byte-identical across runs.
+    prefix = os.path.abspath(prefix)
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            with open("corpus.txt", "w", encoding="utf-8") as f:
+                for t in texts:
+                    f.write((t.lower() if lowercase else t).replace("\n", " ") + "\n")
+            spm.SentencePieceTrainer.train(input="corpus.txt", model_prefix=prefix, model_type="unigram",
+                                           vocab_size=3000, character_coverage=0.98, num_threads=1,
+                                           seed_sentencepiece_size=200000, minloglevel=2, **kw)
+        finally:
+            os.chdir(cwd)
 
 
 def make_xlmr(out, texts):
@@ -89,6 +96,18 @@ def make_albert(out, texts):
     print(f"albert: {len(tok)} tokens -> {d}")
 
 
+def make_wordpiece(out, texts):
+    d = os.path.join(out, "wordpiece")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    wp = BertWordPieceTokenizer(lowercase=True)
+    wp.train_from_iterator(texts, vocab_size=2000, min_frequency=2, limit_alphabet=500,
+                           special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False)
+    wp.save_model(d)
+    tok = finish_with_transformers(d, "bert")
+    print(f"wordpiece: {len(tok)} tokens -> {d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "tests/data/tokenizer"))
@@ -97,6 +116,7 @@ def main():
     make_bpe(args.out, texts)
     make_xlmr(args.out, texts)
     make_albert(args.out, texts)
+    make_wordpiece(args.out, texts)
 
 
 if __name__ == "__main__":
