@@ -1,0 +1,51 @@
+// Text -> SentencePiece tokens with original offsets, as transformers' SentencePiece tokenizers (ALBERT, XLM-R)
+// produce them:
+//
+//   normalizer (sentencepiece_normalizer.hpp) -> WhitespaceSplit (Unicode White_Space, removed)
+//   -> Metaspace("▁", prepend_scheme always/never, split): "▁" put before each word that does not start with
+//      one (aligned to the word's first character), then a new word at every "▁"
+//   -> unigram segmentation of each word by the sentencepiece library (sentencepiece_model.hpp).
+//
+// A token's offsets cover the original characters its normalized bytes came from; a lone "▁" piece therefore
+// has the offsets of the character that follows it, and the prefix "▁" of "▁word" adds nothing to the word's.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/sentencepiece_model.hpp"
+#include "tokenizer/sentencepiece_normalizer.hpp"
+
+namespace bertcpp::tokenizer {
+
+struct SentencePieceToken {
+  std::int32_t id;
+  std::uint32_t begin;  // byte offsets into the text given to encode()
+  std::uint32_t end;
+  std::int64_t word;    // pre-tokenized word index (counting on from the caller's counter)
+};
+
+class SentencePiecePipeline {
+ public:
+  SentencePiecePipeline(SentencePieceModel model, SentencePieceNormalizer normalizer, bool add_prefix_space)
+      : model_(std::move(model)), normalizer_(std::move(normalizer)), add_prefix_space_(add_prefix_space) {}
+
+  // Encodes a stretch of valid UTF-8 without special tokens, appending to out; `word` is the index given to
+  // the next word and is advanced past the words emitted.
+  void encode(std::string_view text, std::vector<SentencePieceToken>& out, std::int64_t& word) const;
+
+  const SentencePieceModel& model() const noexcept { return model_; }
+  const SentencePieceNormalizer& normalizer() const noexcept { return normalizer_; }
+  bool add_prefix_space() const noexcept { return add_prefix_space_; }
+
+ private:
+  void encode_word(const AlignedText& norm, std::size_t begin, std::size_t end, std::vector<SentencePieceToken>& out,
+                   std::int64_t& word) const;
+
+  SentencePieceModel model_;
+  SentencePieceNormalizer normalizer_;
+  bool add_prefix_space_ = true;
+};
+
+}  // namespace bertcpp::tokenizer
