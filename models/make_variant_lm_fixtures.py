@@ -360,9 +360,11 @@ def make_replaced_token_detection(encoder: dict, first_seed: int = 300) -> None:
     H = hidden_size(variant)
     config = variant_config(variant, "ElectraForPreTraining")
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR / VARIANTS[variant][3])
+    # special_tokens_mask as the encoding reports it (the template's [CLS] / [SEP]; [UNK] is not special here).
     encodings = [tokenizer(t, truncation=True, max_length=MAX_TOKENS, return_offsets_mapping=True,
-                           return_tensors="pt") for t in RTD_TEXTS]
-    model_kwargs = [{k: v for k, v in e.items() if k != "offset_mapping"} for e in encodings]
+                           return_special_tokens_mask=True, return_tensors="pt") for t in RTD_TEXTS]
+    model_kwargs = [{k: v for k, v in e.items() if k not in ("offset_mapping", "special_tokens_mask")}
+                    for e in encodings]
     base = ElectraModel(ElectraConfig(**VARIANTS[variant][4]))
     base.load_state_dict({k[len("electra."):]: v.float() for k, v in encoder.items()})
     base.eval()
@@ -391,7 +393,7 @@ def make_replaced_token_detection(encoder: dict, first_seed: int = 300) -> None:
             cases.append({"name": f"text{ti}", "inputs": {"text": text}, "options": {"max_length": MAX_TOKENS},
                           "input_ids": ids, "tokens": tokenizer.convert_ids_to_tokens(ids),
                           "offsets": enc["offset_mapping"][0].tolist(),
-                          "special_tokens_mask": tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True),
+                          "special_tokens_mask": enc["special_tokens_mask"][0].tolist(),
                           "logits": f32_nested(logits), "probabilities": f32_nested(torch.sigmoid(logits)),
                           "replaced": [bool(v > 0) for v in logits]})
         if not 0.25 <= replaced / total <= 0.75:
@@ -421,10 +423,14 @@ def make_sentence_order(encoder: dict, first_seed: int = 400) -> None:
     tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR / VARIANTS[variant][3])
     tokenizer.model_max_length = MAX_TOKENS
     # transformers 5's AlbertTokenizer leaves token_type_ids out of its outputs (model_input_names), so
-    # model(**tokenizer(a, b)) runs with every segment id 0; ALBERT was pretrained (and transformers 4 ran it) with
-    # the template's segment ids, 0 for A and 1 for B. The goldens use those; the all-zero logits are recorded too.
-    encodings = [tokenizer(a, b, truncation=True, return_token_type_ids=True, return_tensors="pt")
-                 for a, b in SOP_PAIRS]
+    # model(**tokenizer(a, b)) runs with every segment id 0: that is the golden (bertcpp gives what transformers
+    # gives; heads::add_encoding feeds no token types to ALBERT). ALBERT was pretrained, and transformers 4 ran it,
+    # with the template's segment ids (0 for A, 1 for B): those logits are recorded too, for reference.
+    encodings = [tokenizer(a, b, truncation=True, return_tensors="pt") for a, b in SOP_PAIRS]
+    if any("token_type_ids" in e for e in encodings):
+        sys.exit(f"{task_dir}: this transformers' ALBERT tokenizer returns token_type_ids; revisit the golden")
+    segment_ids = [tokenizer(a, b, truncation=True, return_token_type_ids=True, return_tensors="pt")["token_type_ids"]
+                   for a, b in SOP_PAIRS]
     if max(e["input_ids"].shape[1] for e in encodings) != MAX_TOKENS:
         sys.exit(f"{task_dir}: no pair is truncated to {MAX_TOKENS} tokens")
     base = AlbertModel(AlbertConfig(**VARIANTS[variant][4]), add_pooling_layer=True)
@@ -441,17 +447,16 @@ def make_sentence_order(encoder: dict, first_seed: int = 400) -> None:
         write_checkpoint(variant, dir_, encoder, head, config)
         model = load_model(AlbertForPreTraining, dir_, {**encoder, **head})
         cases = []
-        for ci, ((a, b), enc) in enumerate(zip(SOP_PAIRS, encodings)):
+        for ci, ((a, b), enc, types) in enumerate(zip(SOP_PAIRS, encodings, segment_ids)):
             with torch.no_grad():
                 logits = model(**enc).sop_logits[0]
-                zero_types = model(input_ids=enc["input_ids"]).sop_logits[0]
+                with_segments = model(**enc, token_type_ids=types).sop_logits[0]
             p = torch.softmax(logits, dim=-1)
             check_ranked(sorted(p.tolist(), reverse=True), f"{task_dir} case {ci}")
             cases.append({"name": f"case{ci}", "inputs": {"text": a, "text_pair": b}, "options": {},
                           "expected": {"in_order": f32(p[0])}, "logits": f32_nested(logits),
                           "input_ids": enc["input_ids"][0].tolist(),
-                          "token_type_ids": enc["token_type_ids"][0].tolist(),
-                          "logits_all_token_types_zero": f32_nested(zero_types)})
+                          "segment_ids": types[0].tolist(), "logits_with_segment_ids": f32_nested(with_segments)})
         return cases
 
     cases = retry(make, task_dir, first_seed)
