@@ -1,8 +1,10 @@
-// Masked-word prediction with a BertForMaskedLM checkpoint (e.g. bert-base-uncased).
+// Masked-word prediction with a *ForMaskedLM checkpoint of any variant (e.g. bert-base-uncased, roberta-base,
+// albert-base-v2, distilbert-base-uncased, an ELECTRA generator).
 //
 //   example_fill_mask MODEL_DIR ["text with [MASK]"] [target ...]
 //
-// One list of candidates per [MASK] in the text, best first, as transformers' fill-mask pipeline returns them.
+// "[MASK]" in the text stands for the model's mask token (RoBERTa / XLM-R: "<mask>"). One list of candidates per
+// mask in the text, best first, as transformers' fill-mask pipeline returns them.
 // With targets, only those words are scored.
 #include <cstdio>
 #include <string>
@@ -14,12 +16,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL_DIR [\"text with [MASK]\"] [target ...]\n", argv[0]);
     return 2;
   }
-  const std::string text = argc > 2 ? argv[2] : "Paris is the [MASK] of France.";
+  std::string text = argc > 2 ? argv[2] : "Paris is the [MASK] of France.";
   bertcpp::FillMaskOptions options;
   options.top_k = 5;
   for (int i = 3; i < argc; ++i) options.targets.emplace_back(argv[i]);
   try {
     const auto fill_mask = bertcpp::FillMask::load(argv[1]);
+    for (std::size_t at = text.find("[MASK]"); at != std::string::npos; at = text.find("[MASK]", at + 1)) {
+      text.replace(at, 6, fill_mask.mask_token());
+    }
     const auto masks = fill_mask.fill(text, options);
     for (std::size_t m = 0; m < masks.size(); ++m) {
       std::printf("mask %zu:\n", m + 1);

@@ -40,6 +40,8 @@ Subcommand add_classify(CLI::App& parent);
 Subcommand add_nsp(CLI::App& parent);
 Subcommand add_fill_mask(CLI::App& parent);
 Subcommand add_embed(CLI::App& parent);
+Subcommand add_rtd(CLI::App& parent);
+Subcommand add_sop(CLI::App& parent);
 
 // Loads the model, or prints "bertcpp <command>: cannot load model '<dir>': <reason>" to stderr and returns
 // nullopt (the caller exits with exit_setup).

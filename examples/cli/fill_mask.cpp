@@ -1,5 +1,5 @@
-// `bertcpp fill-mask`: texts with [MASK] in, the likeliest tokens for each mask out, as transformers' fill-mask
-// pipeline (docs/cli.md).
+// `bertcpp fill-mask`: texts with the mask token ([MASK], <mask>) in, the likeliest tokens for each mask out, as
+// transformers' fill-mask pipeline (docs/cli.md).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -101,8 +101,12 @@ int run_fill_mask(const FillMaskCommand& options) {
 Subcommand add_fill_mask(CLI::App& parent) {
   auto options = std::make_shared<FillMaskCommand>();
   CLI::App* app = parent.add_subcommand(
-      "fill-mask", "Masked-token prediction (BertForMaskedLM): one {\"text\"} with [MASK] per line, candidates out");
-  app->add_option("-m,--model", options->model, "Checkpoint directory with an MLM head (cls.predictions)")->required();
+      "fill-mask", "Masked-token prediction (*ForMaskedLM of any variant): one {\"text\"} with the mask token per line, "
+      "candidates out");
+  app->add_option("-m,--model", options->model,
+                  "Checkpoint directory with an MLM head (BERT cls.predictions, RoBERTa / XLM-R lm_head, ALBERT "
+                  "predictions, ELECTRA generator, DistilBERT vocab_*)")
+      ->required();
   add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);
   app->add_option("-k,--top-k", options->top_k, "Candidates per mask, best first")->capture_default_str();
@@ -119,7 +123,8 @@ Subcommand add_fill_mask(CLI::App& parent) {
       "Output line: {\"predictions\": [[{\"score\": 0.91, \"token\": 3007, \"token_str\": \"capital\",\n"
       "              \"sequence\": \"paris is the capital of france.\"}, ...]]}   one list per mask\n"
       "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place\n"
-      "             (e.g. a text without the mask token).\n");
+      "             (e.g. a text without the mask token: [MASK] for BERT / ALBERT / ELECTRA / DistilBERT,\n"
+      "             <mask> for RoBERTa / XLM-R - whatever the tokenizer's mask_token is).\n");
   return {app, [options] { return run_fill_mask(*options); }};
 }
 

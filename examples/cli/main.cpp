@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
       add_nsp(app),
       add_fill_mask(app),
       add_embed(app),
+      add_rtd(app),
+      add_sop(app),
   };
 
   try {

@@ -146,7 +146,8 @@ class QuestionAnswerer {
   std::shared_ptr<const Impl> impl_;
 };
 
-// ---- fill-mask (BertForMaskedLM: cls.predictions) ------------------------------------------------------------
+// ---- fill-mask (*ForMaskedLM: BERT cls.predictions, RoBERTa / XLM-R lm_head, ALBERT predictions, ELECTRA -------
+// ---- generator_predictions + generator_lm_head, DistilBERT vocab_transform / vocab_layer_norm / vocab_projector) --
 
 struct FillMaskOptions {
   std::size_t top_k = 5;
@@ -176,6 +177,8 @@ class FillMask {
     std::vector<std::string> replaced, dropped;
   };
   Targets resolve_targets(std::span<const std::string> targets) const;
+  // The tokenizer's mask token: "[MASK]" (BERT, ALBERT, ELECTRA, DistilBERT), "<mask>" (RoBERTa, XLM-R).
+  const std::string& mask_token() const noexcept;
   struct Impl;
 
  private:
@@ -192,6 +195,8 @@ struct NextSentence {
 
 class NextSentencePredictor {
  public:
+  // A BERT checkpoint with cls.seq_relationship; UnsupportedError for other model types (ALBERT's pretraining
+  // task is sentence order: SentenceOrderPredictor).
   static NextSentencePredictor load(const std::filesystem::path& dir, const LoadOptions& options = {});
   NextSentence predict(std::string_view first, std::string_view second) const;
   struct Impl;
@@ -231,6 +236,56 @@ class SentenceEmbedder {
 
  private:
   explicit SentenceEmbedder(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- replaced-token detection (ElectraForPreTraining: discriminator_predictions) --------------------------------
+
+// One token of the text as the ELECTRA discriminator judges it: logit > 0 means "this token was replaced" (by
+// the generator, during pretraining).
+struct TokenJudgement {
+  std::string token;                         // the tokenizer's piece, e.g. "##s"; special tokens as "[CLS]"
+  std::int32_t id = 0;
+  std::size_t start = 0, end = 0;            // code-point offsets into the text ({0, 0} for special tokens)
+  std::size_t byte_start = 0, byte_end = 0;  // byte offsets into the text
+  float logit = 0.0f;                        // discriminator_predictions.dense_prediction
+  float probability = 0.0f;                  // sigmoid(logit): the probability that the token was replaced
+  bool replaced = false;                     // logit > 0
+  bool special = false;                      // [CLS], [SEP] and the like
+};
+
+class ReplacedTokenDetector {
+ public:
+  // An ELECTRA discriminator checkpoint (discriminator_predictions.dense and .dense_prediction).
+  static ReplacedTokenDetector load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // Every token of the encoded text in order, special tokens included; a text longer than the model's window
+  // (min(model_max_length, the encoder's longest input)) is truncated, as tokenizer(text, truncation=True).
+  std::vector<TokenJudgement> detect(std::string_view text) const;
+  struct Impl;
+
+ private:
+  explicit ReplacedTokenDetector(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- sentence-order prediction (AlbertForPreTraining: sop_classifier on the pooler output) ----------------------
+
+struct SentenceOrder {
+  float in_order = 0.0f;      // softmax probability of index 0: A then B is the original order (1: swapped)
+  std::vector<float> logits;  // [2], transformers' sop_logits
+};
+
+class SentenceOrderPredictor {
+ public:
+  // An ALBERT checkpoint with sop_classifier.classifier (AlbertForPreTraining) and its pooler.
+  static SentenceOrderPredictor load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // [CLS] A [SEP] B [SEP], truncated longest-first to the model's window. As transformers 5 runs
+  // model(**tokenizer(first, second)): its ALBERT tokenizer returns no token_type_ids, so every segment id is 0.
+  SentenceOrder predict(std::string_view first, std::string_view second) const;
+  struct Impl;
+
+ private:
+  explicit SentenceOrderPredictor(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -1,5 +1,6 @@
-// FillMask: BertForMaskedLM's cls.predictions head at the mask positions, ranked as transformers' fill-mask
-// pipeline ranks them.
+// FillMask: the masked-LM head of any supported model type (heads/lm_layout.hpp: BERT's cls.predictions, RoBERTa's
+// lm_head, ALBERT's predictions, the ELECTRA generator, DistilBERT's vocab_*) at the mask positions, ranked as
+// transformers' fill-mask pipeline ranks them.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -8,6 +9,7 @@
 #include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
 #include "heads/head_common.hpp"
+#include "heads/lm_layout.hpp"
 #include "kernels/layer_norm.hpp"
 #include "kernels/linear.hpp"
 
@@ -18,11 +20,13 @@ struct FillMask::Impl {
 
   BertModel model;
   kernels::DnnlContext dnnl;         // referenced by the Linears below; the Impl never moves (shared_ptr)
-  kernels::Linear transform;         // cls.predictions.transform.dense [H, H] with hidden_act fused
-  std::vector<float> ln_gamma;       // cls.predictions.transform.LayerNorm.weight [H]
-  std::vector<float> ln_beta;        // cls.predictions.transform.LayerNorm.bias [H]
+  // Names for BERT; MlmLayout gives every model type's. E: the word-embedding width (hidden_size, or ALBERT's /
+  // ELECTRA's embedding_size).
+  kernels::Linear transform;         // cls.predictions.transform.dense [E, H] with the activation fused
+  std::vector<float> ln_gamma;       // cls.predictions.transform.LayerNorm.weight [E]
+  std::vector<float> ln_beta;        // cls.predictions.transform.LayerNorm.bias [E]
   float ln_eps = 1e-12f;             // config layer_norm_eps
-  kernels::Linear decoder;           // cls.predictions.decoder.weight [V, H] (or the word embeddings) + bias [V]
+  kernels::Linear decoder;           // cls.predictions.decoder.weight [V, E] (or the word embeddings) + bias [V]
   std::int32_t mask_id = 0;
   std::string mask_token;
 };
@@ -30,14 +34,6 @@ struct FillMask::Impl {
 namespace {
 
 constexpr const char* kHead = "fill-mask";
-
-kernels::Epilogue activation(const std::string& hidden_act) {
-  if (hidden_act == "gelu") return kernels::Epilogue::gelu_erf;
-  if (hidden_act == "gelu_new" || hidden_act == "gelu_pytorch_tanh") return kernels::Epilogue::gelu_tanh;
-  if (hidden_act == "relu") return kernels::Epilogue::relu;
-  if (hidden_act == "silu") return kernels::Epilogue::silu;
-  throw UnsupportedError("config.json: hidden_act '" + hidden_act + "' is not supported by the fill-mask head");
-}
 
 // The text's encoding, its mask positions and the vocabulary logits there.
 struct MaskedRun {
@@ -56,19 +52,21 @@ MaskedRun run(const FillMask::Impl& m, std::string_view text) {
     throw InvalidArgumentError("fill-mask: the text has no mask token '" + m.mask_token + "'");
   }
   const ModelConfig& config = m.model.config();
-  if (static_cast<std::int64_t>(r.encoding.size()) > config.max_position_embeddings) {
+  if (const std::size_t limit = heads::max_input_tokens(config); r.encoding.size() > limit) {
     throw InvalidArgumentError("fill-mask: the text has " + std::to_string(r.encoding.size()) +
                                " tokens, more than max_position_embeddings " +
-                               std::to_string(config.max_position_embeddings) + " (it is not truncated: a mask could be cut off)");
+                               std::to_string(config.max_position_embeddings) + " allows (" + std::to_string(limit) +
+                               "; the text is not truncated: a mask could be cut off)");
   }
   Batch batch;
-  batch.add(r.encoding.input_ids, r.encoding.token_type_ids);
+  heads::add_encoding(batch, r.encoding, config);
   const EncoderOutput out = m.model.forward(batch);  // last_hidden_state [1, T, H]
 
   // Only the mask rows go through the head: the vocabulary projection is the costly part.
-  const std::int64_t H = config.hidden_size, V = m.decoder.out_features();
+  const std::int64_t H = config.hidden_size, E = m.transform.out_features(), V = m.decoder.out_features();
   const auto M = static_cast<std::int64_t>(r.positions.size());
-  std::vector<float> gathered(static_cast<std::size_t>(M * H)), transformed(gathered.size());  // [M, H]
+  std::vector<float> gathered(static_cast<std::size_t>(M * H));       // [M, H]
+  std::vector<float> transformed(static_cast<std::size_t>(M * E));    // [M, E]
   for (std::int64_t i = 0; i < M; ++i) {
     const float* row = out.last_hidden_state.row(0) + static_cast<std::int64_t>(r.positions[static_cast<std::size_t>(i)]) * H;
     std::copy(row, row + H, gathered.begin() + i * H);
@@ -78,7 +76,7 @@ MaskedRun run(const FillMask::Impl& m, std::string_view text) {
   kernels::GemmExec exec{dnnl::stream(m.dnnl.engine), &scratchpad};
   m.transform.forward(exec, gathered.data(), M, transformed.data());
   exec.stream.wait();
-  kernels::layer_norm(transformed.data(), transformed.data(), M, H, m.ln_gamma.data(), m.ln_beta.data(), m.ln_eps);
+  kernels::layer_norm(transformed.data(), transformed.data(), M, E, m.ln_gamma.data(), m.ln_beta.data(), m.ln_eps);
   m.decoder.forward(exec, transformed.data(), M, r.logits.data.data());
   exec.stream.wait();
   return r;
@@ -105,26 +103,30 @@ FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& opt
   auto impl = std::make_shared<Impl>(ckpt.model);
   impl->mask_id = *mask;
   impl->mask_token = tok.id_to_token(*mask);
+  const heads::MlmLayout layout = heads::mlm_layout(config.model_type);
+  // The decoder is tied to the word embeddings, so the head works at their width E.
+  const weights::TensorView* embeddings = ckpt.checkpoint.resolve("embeddings.word_embeddings.weight");
   const std::int64_t H = config.hidden_size, V = config.vocab_size;
+  const std::int64_t E = embeddings && embeddings->shape.size() == 2 ? embeddings->shape[1] : H;
   // Tensors are read in checkpoint order, so that a missing head is reported by its first tensor.
-  const auto dense_weight = ckpt.head_tensor("cls.predictions.transform.dense.weight", {H, H}, kHead);
-  const auto dense_bias = ckpt.head_tensor("cls.predictions.transform.dense.bias", {H}, kHead);
-  impl->transform = kernels::Linear(impl->dnnl, dense_weight, dense_bias, H, H, activation(config.hidden_act));
-  impl->ln_gamma = ckpt.head_tensor("cls.predictions.transform.LayerNorm.weight", {H}, kHead);
-  impl->ln_beta = ckpt.head_tensor("cls.predictions.transform.LayerNorm.bias", {H}, kHead);
+  const auto dense_weight = ckpt.head_tensor(layout.dense + ".weight", {E, H}, kHead);
+  const auto dense_bias = ckpt.head_tensor(layout.dense + ".bias", {E}, kHead);
+  impl->transform = kernels::Linear(impl->dnnl, dense_weight, dense_bias, H, E,
+                                    heads::activation_epilogue(layout.activation.value_or(config.hidden_act), kHead));
+  impl->ln_gamma = ckpt.head_tensor(layout.layer_norm + ".weight", {E}, kHead);
+  impl->ln_beta = ckpt.head_tensor(layout.layer_norm + ".bias", {E}, kHead);
   impl->ln_eps = static_cast<float>(config.layer_norm_eps);
 
   // The decoder is tied to the word embeddings and usually left out of the file; a stored one wins (transformers
-  // does not tie weights that are both present and differ). Likewise its bias: decoder.bias, else
-  // cls.predictions.bias.
+  // does not tie weights that are both present and differ). Likewise its bias: the decoder's own, else the
+  // head's bias.
   const bool tied = ckpt.config.value("tie_word_embeddings", true);
-  const char* decoder_name = "cls.predictions.decoder.weight";
+  std::string decoder_name = layout.decoder_weight;
   if (!ckpt.checkpoint.resolve(decoder_name) && tied) decoder_name = "embeddings.word_embeddings.weight";
-  const char* bias_name = ckpt.checkpoint.resolve("cls.predictions.decoder.bias") ? "cls.predictions.decoder.bias"
-                                                                                   : "cls.predictions.bias";
-  const auto decoder_weight = ckpt.head_tensor(decoder_name, {V, H}, kHead);
+  const std::string bias_name = ckpt.checkpoint.resolve(layout.decoder_bias) ? layout.decoder_bias : layout.bias;
+  const auto decoder_weight = ckpt.head_tensor(decoder_name, {V, E}, kHead);
   const auto decoder_bias = ckpt.head_tensor(bias_name, {V}, kHead);
-  impl->decoder = kernels::Linear(impl->dnnl, decoder_weight, decoder_bias, H, V, kernels::Epilogue::none);
+  impl->decoder = kernels::Linear(impl->dnnl, decoder_weight, decoder_bias, E, V, kernels::Epilogue::none);
   return FillMask(std::move(impl));
 }
 
@@ -190,5 +192,7 @@ std::vector<std::vector<MaskPrediction>> FillMask::fill(std::string_view text, c
 }
 
 Tensor FillMask::logits(std::string_view text) const { return run(*impl_, text).logits; }
+
+const std::string& FillMask::mask_token() const noexcept { return impl_->mask_token; }
 
 }  // namespace bertcpp

@@ -25,6 +25,12 @@ NextSentencePredictor NextSentencePredictor::load(const std::filesystem::path& d
   LoadOptions with_pooler = options;
   with_pooler.pooler_output = true;
   heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(dir, with_pooler);
+  if (const std::string& type = ckpt.model.config().model_type; type != "bert") {
+    throw UnsupportedError(dir.filename().string() + ": next-sentence prediction is a BERT head " +
+                           "(cls.seq_relationship); model_type is '" + type + "', expected 'bert'" +
+                           (type == "albert" ? " (ALBERT's pretraining head is sentence order: SentenceOrderPredictor)"
+                                             : ""));
+  }
   if (!ckpt.model.has_pooler()) {
     throw FormatError(dir.filename().string() + ": missing tensor 'pooler.dense.weight' needed by the " +
                       std::string(kHead) + " head (cls.seq_relationship reads the pooler output)");

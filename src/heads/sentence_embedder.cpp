@@ -37,8 +37,9 @@ SentenceEmbedder SentenceEmbedder::load(const std::filesystem::path& dir, const 
   config.pooling = layout.pooling;
   config.normalize = layout.normalize;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
-  // model_max_length capped at max_position_embeddings. bertcpp caps both (a longer window cannot run).
-  const auto max_positions = static_cast<std::size_t>(model_config.max_position_embeddings);
+  // model_max_length capped at max_position_embeddings. bertcpp caps both at the encoder's longest input (a longer
+  // window cannot run; RoBERTa / XLM-R: max_position_embeddings - pad_token_id - 1).
+  const std::size_t max_positions = heads::max_input_tokens(model_config);
   config.max_seq_length =
       std::min(layout.max_seq_length.value_or(ckpt.model.tokenizer().model_max_length()), max_positions);
   return SentenceEmbedder(std::make_shared<Impl>(Impl{ckpt.model, config, layout.do_lower_case}));
