@@ -18,14 +18,33 @@ struct Scratch {
 
 }  // namespace
 
-void SentencePiecePipeline::encode(std::string_view text, std::vector<SentencePieceToken>& out,
-                                   std::int64_t& word) const {
+void SentencePiecePipeline::encode(std::string_view text, std::vector<SentencePieceToken>& out, std::int64_t& word,
+                                   const SentencePieceAddedTokens& added) const {
   const AlignedText norm = normalizer_.normalize(text);
+  if (added.matcher == nullptr || added.matcher->empty()) {
+    pre_tokenize(norm, 0, norm.text.size(), out, word);
+    return;
+  }
+  std::vector<TextSplit> splits;
+  added.matcher->split(norm.text, 0, norm.text.size(), splits);
+  for (const TextSplit& split : splits) {
+    if (split.token < 0) {
+      pre_tokenize(norm, split.begin, split.end, out, word);
+    } else if (split.end > split.begin) {
+      const AddedToken& token = (*added.tokens)[static_cast<std::size_t>(split.token)];
+      const auto range = norm.original_range(split.begin, split.end);
+      out.push_back({token.id, range.first, range.second, word++, split.token, {}});
+    }
+  }
+}
+
+void SentencePiecePipeline::pre_tokenize(const AlignedText& norm, std::size_t begin, std::size_t end,
+                                         std::vector<SentencePieceToken>& out, std::int64_t& word) const {
   const std::string& s = norm.text;
   // WhitespaceSplit: maximal runs of non-whitespace characters.
-  std::size_t start = 0;
+  std::size_t start = begin;
   bool in_word = false;
-  for (std::size_t pos = 0; pos < s.size();) {
+  for (std::size_t pos = begin; pos < end;) {
     const std::size_t here = pos;
     const auto b = static_cast<unsigned char>(s[pos]);
     const char32_t cp = b < 0x80 ? (++pos, b) : decode_utf8(s.data(), pos);
@@ -38,7 +57,7 @@ void SentencePiecePipeline::encode(std::string_view text, std::vector<SentencePi
       in_word = true;
     }
   }
-  if (in_word) encode_word(norm, start, s.size(), out, word);
+  if (in_word) encode_word(norm, start, end, out, word);
 }
 
 void SentencePiecePipeline::encode_word(const AlignedText& norm, std::size_t begin, std::size_t end,
@@ -68,7 +87,8 @@ void SentencePiecePipeline::encode_word(const AlignedText& norm, std::size_t beg
     for (const SentencePiecePiece& p : pieces) {
       const std::size_t b = piece_start + p.begin, e = piece_start + p.end;
       if (e <= b) continue;  // the library never emits empty pieces for non-empty text
-      out.push_back({p.id, align[b].first, align[e - 1].second, word});
+      out.push_back({p.id, align[b].first, align[e - 1].second, word, -1, {}});
+      if (p.id == model_.unk_id()) out.back().unknown.assign(w, b, e - b);
     }
     ++word;
   };
