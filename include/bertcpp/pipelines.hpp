@@ -11,6 +11,12 @@
 //   auto st = bertcpp::SentenceEmbedder::load("models/cache/all-MiniLM-L6-v2");
 //   bertcpp::Tensor emb = st.encode({"first sentence", "second sentence"});   // [2, 384], L2-normalized
 //
+//   auto fm = bertcpp::FillMask::load("roberta-base");                       // any variant's *ForMaskedLM
+//   auto best = fm.fill("Paris is the " + fm.mask_token() + " of France.")[0][0].token_str;
+//
+//   auto rtd = bertcpp::ReplacedTokenDetector::load("electra-small-discriminator");
+//   for (const auto& t : rtd.detect("The chef ate the meal.")) if (t.replaced) std::cout << t.token << '\n';
+//
 // Each pipeline loads the encoder, the tokenizer and its head's tensors from one Hugging Face checkpoint
 // directory. Character offsets (start, end) are code-point indices into the caller's text, as Python reports;
 // byte offsets are given next to them. Pipelines are immutable after load; every const member is thread-safe.
