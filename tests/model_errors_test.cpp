@@ -21,8 +21,8 @@ const fs::path kFixture = "encoder/bert_h48_gelu_f32";  // hidden 48, vocab 120,
 // Copies the fixture into a temp dir, passing every tensor through `edit` (which may rename, reshape or drop it
 // by returning false) and rewriting model.safetensors.
 template <typename Edit>
-void copy_fixture(const fs::path& to, Edit edit) {
-  const fs::path from = testing::data_dir() / kFixture;
+void copy_fixture(const fs::path& to, Edit edit, const fs::path& fixture = kFixture) {
+  const fs::path from = testing::data_dir() / fixture;
   fs::copy_file(from / "config.json", to / "config.json");
   const auto file = weights::SafetensorsFile::open(from / "model.safetensors");
   std::vector<StTensor> tensors;
@@ -90,6 +90,69 @@ TEST(ModelLoadErrors, MissingDirectory) {
 TEST(ModelLoadErrors, HeadTensorsBeyondTheEncoderAreIgnored) {
   // A BertForSequenceClassification checkpoint: classifier.* tensors are present and not needed.
   EXPECT_NO_THROW(BertModel::load(testing::data_dir() / "encoder/seqcls_h96_gelunew_f16"));
+}
+
+// ---- the variants (tests/data/variants): each names the tensor it misses, with its prefix, and shapes ------
+
+TEST(ModelLoadErrors, VariantMissingTensorsAreNamed) {
+  const struct {
+    const char* fixture;
+    const char* tensor;  // dropped from the file; the error names it
+  } cases[] = {
+      {"variants/roberta_h48_f16", "encoder.layer.1.attention.self.key.bias"},
+      {"variants/xlmr_seqcls_bf16", "roberta.embeddings.token_type_embeddings.weight"},
+      {"variants/albert_e24_g2_i2_f16", "encoder.albert_layer_groups.1.albert_layers.1.ffn_output.weight"},
+      {"variants/albert_e24_g2_i2_f16", "encoder.embedding_hidden_mapping_in.bias"},
+      {"variants/albert_mlm_l3_g2_legacy_f16", "albert.encoder.albert_layer_groups.1.albert_layers.0.full_layer_layer_norm.weight"},
+      {"variants/electra_e24_proj_f16", "embeddings_project.weight"},
+      {"variants/electra_seqcls_noproj_bf16", "electra.encoder.layer.0.output.LayerNorm.bias"},
+      {"variants/distilbert_sinusoidal_bf16", "transformer.layer.1.attention.v_lin.weight"},
+      {"variants/distilbert_seqcls_relu_f32", "distilbert.embeddings.position_embeddings.weight"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.tensor);
+    testing::TempDir dir;
+    const std::string tensor = c.tensor;
+    copy_fixture(dir.path(), [&](StTensor& t) { return t.name != tensor; }, c.fixture);
+    expect_load_error<FormatError>(dir.path(), "model.safetensors: missing tensor '" + tensor + "'");
+  }
+}
+
+TEST(ModelLoadErrors, VariantWrongShapesNameBothShapes) {
+  // ALBERT's projection maps embedding_size 24 to hidden 48: stored transposed, it is [24,48], expected [48,24].
+  testing::TempDir albert;
+  copy_fixture(albert.path(), [](StTensor& t) {
+    if (t.name == "encoder.embedding_hidden_mapping_in.weight") t.shape = {24, 48};
+    return true;
+  }, "variants/albert_e24_g2_i2_f16");
+  expect_load_error<FormatError>(albert.path(), "tensor 'encoder.embedding_hidden_mapping_in.weight' has shape "
+                                                "[24,48], expected [48,24]");
+  // DistilBERT's FFN: lin1 is [hidden_dim, dim] = [90,40].
+  testing::TempDir distil;
+  copy_fixture(distil.path(), [](StTensor& t) {
+    if (t.name == "distilbert.transformer.layer.2.ffn.lin1.weight") t.shape = {40, 90};
+    return true;
+  }, "variants/distilbert_seqcls_relu_f32");
+  expect_load_error<FormatError>(distil.path(), "'distilbert.transformer.layer.2.ffn.lin1.weight' has shape [40,90], "
+                                                "expected [90,40]");
+  // ELECTRA's word embeddings are embedding_size (24) wide, not hidden (48).
+  testing::TempDir electra;
+  copy_fixture(electra.path(), [](StTensor& t) {
+    if (t.name == "embeddings.word_embeddings.weight") t.shape = {t.shape[0] / 2, 48};
+    return true;
+  }, "variants/electra_e24_proj_f16");
+  expect_load_error<FormatError>(electra.path(), "has shape [1000,48], expected [2000,24]");
+}
+
+TEST(ModelLoadErrors, VariantFilesUnderAnUnknownPrefix) {
+  // A RoBERTa checkpoint whose tensors sit under "bert.": no tensor under "roberta." or "".
+  testing::TempDir dir;
+  copy_fixture(dir.path(), [](StTensor& t) {
+    t.name = "bert." + t.name;
+    return true;
+  }, "variants/roberta_h48_f16");
+  expect_load_error<FormatError>(dir.path(), "'roberta.embeddings.word_embeddings.weight', "
+                                             "'embeddings.word_embeddings.weight'");
 }
 
 class ModelForwardErrors : public ::testing::Test {

@@ -25,6 +25,15 @@ nlohmann::json with(const std::string& field, const nlohmann::json& value) {
   return c;
 }
 
+// `json` with one field replaced (or removed when `value` is the "<absent>" marker).
+nlohmann::json with_field(nlohmann::json json, const std::string& field, const nlohmann::json& value) {
+  if (value == "<absent>")
+    json.erase(field);
+  else
+    json[field] = value;
+  return json;
+}
+
 template <typename E>
 ::testing::AssertionResult rejects(const nlohmann::json& json, const std::vector<std::string>& fragments) {
   return throws<E>([&] { parse(json); }, fragments);
@@ -144,8 +153,147 @@ TEST(WeightsConfig, UnknownActivation) {
 }
 
 TEST(WeightsConfig, UnsupportedModelType) {
-  EXPECT_TRUE(rejects<UnsupportedError>(with("model_type", "roberta"),
-                                        {"config.json: field 'model_type' is 'roberta'; supported: bert"}));
+  EXPECT_TRUE(rejects<UnsupportedError>(
+      with("model_type", "deberta-v2"),
+      {"config.json: field 'model_type' is 'deberta-v2'; supported: bert, roberta, xlm-roberta, albert, electra, "
+       "distilbert"}));
+}
+
+// ---- the variants -------------------------------------------------------------------------------------------
+
+// small_config() as another model type (BERT keys; DistilBERT's are below).
+nlohmann::json as_type(const std::string& type) {
+  nlohmann::json c = small_config();
+  c["model_type"] = type;
+  if (type == "albert" || type == "electra") c["embedding_size"] = 2;
+  return c;
+}
+
+// A small DistilBERT config.json as transformers writes it.
+nlohmann::json distilbert_config() {
+  return {{"model_type", "distilbert"}, {"vocab_size", 10},     {"dim", 4},         {"n_layers", 2},
+          {"n_heads", 2},               {"hidden_dim", 8},      {"activation", "gelu"},
+          {"max_position_embeddings", 16}, {"sinusoidal_pos_embds", false}, {"pad_token_id", 0}};
+}
+
+TEST(WeightsConfig, BertDefaultsOfTheNewFields) {
+  const ModelConfig c = parse(small_config());
+  EXPECT_EQ(c.embedding_size, c.hidden_size);
+  EXPECT_EQ(c.num_hidden_groups, 1);
+  EXPECT_EQ(c.inner_group_num, 1);
+  EXPECT_EQ(c.position_ids, PositionIds::token_index);
+  EXPECT_FALSE(c.sinusoidal_pos_embds);
+  EXPECT_EQ(c.max_sequence_length, 16);
+  EXPECT_EQ(c.layers_run(), 1);
+}
+
+TEST(WeightsConfig, RobertaAndXlmRoberta) {
+  for (const char* type : {"roberta", "xlm-roberta"}) {
+    SCOPED_TRACE(type);
+    nlohmann::json json = as_type(type);
+    json.erase("pad_token_id");
+    ModelConfig c = parse(json);
+    EXPECT_EQ(c.model_type, type);
+    EXPECT_EQ(c.pad_token_id, 1);  // RobertaConfig's default
+    EXPECT_EQ(c.position_ids, PositionIds::after_padding_idx);
+    EXPECT_EQ(c.max_sequence_length, 16 - 1 - 1);
+    json["pad_token_id"] = 3;
+    EXPECT_EQ(parse(json).max_sequence_length, 16 - 3 - 1);
+    // 514 positions with pad id 1: 512 tokens, as transformers' tokenizers cap them.
+    json["max_position_embeddings"] = 514;
+    json["vocab_size"] = 600;
+    json["pad_token_id"] = 1;
+    EXPECT_EQ(parse(json).max_sequence_length, 512);
+    // No position left after the padding index.
+    json["max_position_embeddings"] = 2;
+    EXPECT_TRUE(rejects<ConfigError>(json, {"config.json: field 'max_position_embeddings' = 2 leaves no position "
+                                            "after pad_token_id = 1"}));
+  }
+}
+
+TEST(WeightsConfig, Albert) {
+  nlohmann::json json = as_type("albert");
+  json.erase("hidden_act");
+  json["num_hidden_groups"] = 1;
+  json["inner_group_num"] = 3;
+  ModelConfig c = parse(json);
+  EXPECT_EQ(c.embedding_size, 2);
+  EXPECT_EQ(c.hidden_act, "gelu_new");  // AlbertConfig's default
+  EXPECT_EQ(c.inner_group_num, 3);
+  EXPECT_EQ(c.layers_run(), 3);
+  EXPECT_EQ(c.position_ids, PositionIds::token_index);
+  json.erase("num_hidden_groups");
+  json.erase("inner_group_num");
+  c = parse(json);
+  EXPECT_EQ(c.num_hidden_groups, 1);
+  EXPECT_EQ(c.inner_group_num, 1);
+  EXPECT_TRUE(rejects<ConfigError>(with_field(json, "num_hidden_groups", 0), {"field 'num_hidden_groups' = 0"}));
+  EXPECT_TRUE(rejects<ConfigError>(with_field(json, "inner_group_num", "2"), {"field 'inner_group_num' has type string"}));
+  EXPECT_TRUE(rejects<ConfigError>(with_field(json, "num_attention_heads", 3),
+                                   {"field 'hidden_size' = 4 is not divisible by num_attention_heads = 3"}));
+}
+
+TEST(WeightsConfig, AlbertAndElectraNeedEmbeddingSize) {
+  for (const char* type : {"albert", "electra"}) {
+    SCOPED_TRACE(type);
+    nlohmann::json json = as_type(type);
+    EXPECT_EQ(parse(json).embedding_size, 2);
+    EXPECT_TRUE(rejects<ConfigError>(with_field(json, "embedding_size", "<absent>"),
+                                     {"config.json: field 'embedding_size' is missing"}));
+    EXPECT_TRUE(rejects<ConfigError>(with_field(json, "embedding_size", 1.5), {"field 'embedding_size' has type number"}));
+    EXPECT_TRUE(rejects<ConfigError>(with_field(json, "embedding_size", -4), {"field 'embedding_size' = -4"}));
+  }
+  // Other types ignore the key: their embeddings are hidden_size wide.
+  nlohmann::json bert = small_config();
+  bert["embedding_size"] = 2;
+  EXPECT_EQ(parse(bert).embedding_size, 4);
+}
+
+TEST(WeightsConfig, DistilBertKeys) {
+  ModelConfig c = parse(distilbert_config());
+  EXPECT_EQ(c.model_type, "distilbert");
+  EXPECT_EQ(c.hidden_size, 4);
+  EXPECT_EQ(c.num_hidden_layers, 2);
+  EXPECT_EQ(c.num_attention_heads, 2);
+  EXPECT_EQ(c.intermediate_size, 8);
+  EXPECT_EQ(c.hidden_act, "gelu");
+  EXPECT_EQ(c.type_vocab_size, 0);  // no token types
+  EXPECT_EQ(c.layer_norm_eps, 1e-12);
+  EXPECT_FALSE(c.sinusoidal_pos_embds);
+  EXPECT_EQ(c.max_sequence_length, 16);
+
+  nlohmann::json json = distilbert_config();
+  json["activation"] = "relu";
+  json["sinusoidal_pos_embds"] = true;
+  json["layer_norm_eps"] = 1e-5;  // not a DistilBERT key: its LayerNorms are hard-coded to 1e-12
+  c = parse(json);
+  EXPECT_EQ(c.hidden_act, "relu");
+  EXPECT_TRUE(c.sinusoidal_pos_embds);
+  EXPECT_EQ(c.layer_norm_eps, 1e-12);
+}
+
+TEST(WeightsConfig, DistilBertErrorsNameItsOwnKeys) {
+  for (const char* field : {"vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "max_position_embeddings"}) {
+    SCOPED_TRACE(field);
+    EXPECT_TRUE(rejects<ConfigError>(with_field(distilbert_config(), field, "<absent>"),
+                                     {"config.json: field '" + std::string(field) + "' is missing"}));
+  }
+  EXPECT_TRUE(rejects<ConfigError>(with_field(distilbert_config(), "dim", "768"), {"field 'dim' has type string"}));
+  EXPECT_TRUE(rejects<ConfigError>(with_field(distilbert_config(), "n_heads", 3),
+                                   {"field 'dim' = 4 is not divisible by n_heads = 3"}));
+  EXPECT_TRUE(rejects<ConfigError>(with_field(distilbert_config(), "sinusoidal_pos_embds", 1),
+                                   {"field 'sinusoidal_pos_embds' has type number, expected true or false"}));
+  EXPECT_TRUE(rejects<UnsupportedError>(with_field(distilbert_config(), "activation", "gelu_fast"),
+                                        {"field 'activation' is 'gelu_fast'; supported:"}));
+  EXPECT_TRUE(rejects<ConfigError>(with_field(distilbert_config(), "hidden_dim", 0), {"field 'hidden_dim' = 0"}));
+}
+
+TEST(WeightsConfig, RelativePositionsUnsupportedForEveryType) {
+  for (const char* type : {"bert", "roberta", "xlm-roberta", "albert", "electra"}) {
+    SCOPED_TRACE(type);
+    EXPECT_TRUE(rejects<UnsupportedError>(with_field(as_type(type), "position_embedding_type", "relative_key_query"),
+                                          {"field 'position_embedding_type' is 'relative_key_query'"}));
+  }
 }
 
 }  // namespace

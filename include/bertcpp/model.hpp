@@ -31,19 +31,52 @@
 
 namespace bertcpp {
 
-// The architecture read from config.json (the fields that change the math).
+// How the position id of each token is made (transformers' rule for the model type).
+enum class PositionIds {
+  // BERT, ALBERT, ELECTRA, DistilBERT: the token's index in its (padded) input row, 0, 1, 2, ...
+  token_index,
+  // RoBERTa, XLM-R: pad_token_id + (number of non-pad tokens up to and including this one) for a token whose
+  // id is not pad_token_id, pad_token_id for a pad token. Computed from input_ids, as transformers does, not
+  // from attention_mask: with pad id 1 the first real token gets position 2.
+  after_padding_idx,
+};
+
+// The architecture read from config.json (the fields that change the math). Supported model_type values:
+// bert, roberta, xlm-roberta, albert, electra, distilbert. DistilBERT's own keys are mapped onto these names
+// (dim -> hidden_size, n_layers -> num_hidden_layers, n_heads -> num_attention_heads,
+// hidden_dim -> intermediate_size, activation -> hidden_act).
 struct ModelConfig {
-  std::string model_type;            // "bert"
+  std::string model_type;            // "bert", "roberta", "xlm-roberta", "albert", "electra", "distilbert"
   std::int64_t vocab_size = 0;
   std::int64_t hidden_size = 0;
   std::int64_t num_hidden_layers = 0;
   std::int64_t num_attention_heads = 0;
   std::int64_t intermediate_size = 0;
   std::string hidden_act;            // "gelu" (erf), "gelu_new" / "gelu_pytorch_tanh" (tanh), "relu", "silu"
-  double layer_norm_eps = 1e-12;
+  double layer_norm_eps = 1e-12;     // DistilBERT: always 1e-12 (transformers hard-codes it)
   std::int64_t max_position_embeddings = 0;
+  // Rows of the token-type table. 0: the model has none (DistilBERT); forward() then ignores token_type_ids,
+  // as DistilBertModel takes none (its tokenizer does not produce them).
   std::int64_t type_vocab_size = 0;
   std::int64_t pad_token_id = 0;
+
+  // Width of the embedding tables: hidden_size, except ALBERT and ELECTRA ("embedding_size"), whose embeddings
+  // are projected to hidden_size (ALBERT: encoder.embedding_hidden_mapping_in, ELECTRA: embeddings_project).
+  std::int64_t embedding_size = 0;
+  // ALBERT's weight sharing: layer i runs group int(i / (num_hidden_layers / num_hidden_groups)), and each
+  // group is inner_group_num transformer layers. 1 and 1 for every other model type.
+  std::int64_t num_hidden_groups = 1;
+  std::int64_t inner_group_num = 1;
+  PositionIds position_ids = PositionIds::token_index;
+  // DistilBERT: the position table is the fixed sinusoidal one; used when the checkpoint does not store it.
+  bool sinusoidal_pos_embds = false;
+  // The longest sequence forward() accepts (and forward(texts) truncates to): max_position_embeddings, or
+  // max_position_embeddings - pad_token_id - 1 for PositionIds::after_padding_idx (RoBERTa 514 -> 512).
+  // Task heads should truncate to this, not to max_position_embeddings.
+  std::int64_t max_sequence_length = 0;
+
+  // Transformer layers one forward() runs: num_hidden_layers * inner_group_num.
+  std::int64_t layers_run() const noexcept { return num_hidden_layers * inner_group_num; }
 };
 
 struct LoadOptions {
@@ -51,7 +84,9 @@ struct LoadOptions {
   int threads = 0;
   // Compute pooler_output (dense + tanh on the first token). Ignored when the checkpoint has no pooler.
   bool pooler_output = true;
-  // Also return the embedding output and every layer's output (num_hidden_layers + 1 tensors).
+  // Also return the embedding output (after any projection to hidden_size) and every transformer layer's
+  // output: config().layers_run() + 1 tensors, as transformers' output_hidden_states (for ALBERT one per
+  // inner layer run: num_hidden_layers * inner_group_num + 1).
   bool hidden_states = false;
   // Load the tokenizer of the checkpoint directory too (tokenizer.json, else vocab.txt), when there is one.
   bool tokenizer = true;
@@ -85,7 +120,7 @@ struct EncoderOutput {
   Tensor last_hidden_state;
   // [B, H]: tanh(dense(first token)). Empty when not requested or the checkpoint has no pooler.
   Tensor pooler_output;
-  // num_hidden_layers + 1 tensors of [B, T, H] when LoadOptions::hidden_states; else empty.
+  // config.layers_run() + 1 tensors of [B, T, H] when LoadOptions::hidden_states; else empty.
   std::vector<Tensor> hidden_states;
   // Number of tokens of each sequence (its length in the batch, including masked-out tokens).
   std::vector<std::int64_t> lengths;
@@ -94,15 +129,19 @@ struct EncoderOutput {
 class BertModel {
  public:
   // Loads config.json and model.safetensors (or a sharded model.safetensors.index.json) from `dir`.
-  // Weights stored as F32, F16 or BF16 are converted once to the engine's packed fp32 layout.
+  // Any supported model_type (see ModelConfig), from a bare *Model checkpoint (no prefix, as transformers 5 and
+  // sentence-transformers save it) or a *For<Task> one (prefix bert., roberta., albert., electra.,
+  // distilbert.; the task head's tensors are ignored here). Weights stored as F32, F16 or BF16 are converted
+  // once to the engine's packed fp32 layout; shared ALBERT layers are packed once.
+  // Throws ConfigError / UnsupportedError for config.json, FormatError naming a missing or misshapen tensor.
   static BertModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
 
   // Runs the encoder. Throws InvalidArgumentError on an empty batch or sequence, a token id outside the
   // vocabulary, a token type outside type_vocab_size, mismatched lengths, or a sequence longer than
-  // max_position_embeddings.
+  // config().max_sequence_length. Position ids follow config().position_ids.
   EncoderOutput forward(const Batch& batch) const;
 
-  // Tokenizes each text (special tokens added, truncated to max_position_embeddings) and runs forward().
+  // Tokenizes each text (special tokens added, truncated to config().max_sequence_length) and runs forward().
   // Throws InvalidArgumentError when the model has no tokenizer.
   EncoderOutput forward(std::span<const std::string> texts) const;
 

@@ -8,9 +8,11 @@
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
 #include "encoder/bert_encoder.hpp"
+#include "encoder/packing.hpp"
 #include "encoder/workspace.hpp"
 #include "weights/checkpoint.hpp"
 #include "weights/config.hpp"
+#include "weights/layout.hpp"
 
 namespace bertcpp {
 
@@ -22,106 +24,6 @@ struct BertModel::Impl {
   std::optional<Tokenizer> tokenizer;
   mutable encoder::WorkspacePool workspaces;
 };
-
-namespace {
-
-std::string where(std::size_t b, std::size_t t) {
-  return "input " + std::to_string(b) + ", position " + std::to_string(t);
-}
-
-// Checks every caller-supplied value before any of it reaches the kernels.
-void validate(const Batch& batch, const ModelConfig& config) {
-  if (batch.input_ids.empty()) throw InvalidArgumentError("forward: the batch is empty");
-  const bool has_types = !batch.token_type_ids.empty(), has_mask = !batch.attention_mask.empty();
-  if (has_types && batch.token_type_ids.size() != batch.input_ids.size()) {
-    throw InvalidArgumentError("forward: token_type_ids has " + std::to_string(batch.token_type_ids.size()) +
-                               " sequences, input_ids has " + std::to_string(batch.input_ids.size()));
-  }
-  if (has_mask && batch.attention_mask.size() != batch.input_ids.size()) {
-    throw InvalidArgumentError("forward: attention_mask has " + std::to_string(batch.attention_mask.size()) +
-                               " sequences, input_ids has " + std::to_string(batch.input_ids.size()));
-  }
-  for (std::size_t b = 0; b < batch.input_ids.size(); ++b) {
-    const auto& ids = batch.input_ids[b];
-    const std::string seq = "input " + std::to_string(b);
-    if (ids.empty()) throw InvalidArgumentError(seq + ": input_ids is empty");
-    if (static_cast<std::int64_t>(ids.size()) > config.max_position_embeddings) {
-      throw InvalidArgumentError(seq + ": " + std::to_string(ids.size()) +
-                                 " tokens exceed max_position_embeddings " +
-                                 std::to_string(config.max_position_embeddings) + " (truncate the input)");
-    }
-    for (std::size_t t = 0; t < ids.size(); ++t) {
-      if (ids[t] < 0 || ids[t] >= config.vocab_size) {
-        throw InvalidArgumentError(where(b, t) + ": token id " + std::to_string(ids[t]) +
-                                   " is outside the vocabulary [0, " + std::to_string(config.vocab_size) + ")");
-      }
-    }
-    if (has_types && !batch.token_type_ids[b].empty()) {
-      const auto& types = batch.token_type_ids[b];
-      if (types.size() != ids.size()) {
-        throw InvalidArgumentError(seq + ": token_type_ids has " + std::to_string(types.size()) +
-                                   " values, input_ids has " + std::to_string(ids.size()));
-      }
-      for (std::size_t t = 0; t < types.size(); ++t) {
-        if (types[t] < 0 || types[t] >= config.type_vocab_size) {
-          throw InvalidArgumentError(where(b, t) + ": token type id " + std::to_string(types[t]) +
-                                     " is outside [0, type_vocab_size " + std::to_string(config.type_vocab_size) +
-                                     ")");
-        }
-      }
-    }
-    if (has_mask && !batch.attention_mask[b].empty()) {
-      const auto& mask = batch.attention_mask[b];
-      if (mask.size() != ids.size()) {
-        throw InvalidArgumentError(seq + ": attention_mask has " + std::to_string(mask.size()) +
-                                   " values, input_ids has " + std::to_string(ids.size()));
-      }
-      bool any = false;
-      for (std::size_t t = 0; t < mask.size(); ++t) {
-        if (mask[t] != 0 && mask[t] != 1) {
-          throw InvalidArgumentError(where(b, t) + ": attention_mask value " + std::to_string(mask[t]) +
-                                     " is not 0 or 1");
-        }
-        any = any || mask[t] == 1;
-      }
-      if (!any) throw InvalidArgumentError(seq + ": attention_mask masks out every token");
-    }
-  }
-}
-
-// Keeps the attended tokens of each sequence, back to back, with their original positions.
-void pack(const Batch& batch, encoder::PackedBatch& packed) {
-  packed.clear();
-  for (std::size_t b = 0; b < batch.input_ids.size(); ++b) {
-    const auto& ids = batch.input_ids[b];
-    const std::vector<std::int32_t>* types =
-        batch.token_type_ids.empty() || batch.token_type_ids[b].empty() ? nullptr : &batch.token_type_ids[b];
-    const std::vector<std::int32_t>* mask =
-        batch.attention_mask.empty() || batch.attention_mask[b].empty() ? nullptr : &batch.attention_mask[b];
-    for (std::size_t t = 0; t < ids.size(); ++t) {
-      if (mask && (*mask)[t] == 0) continue;
-      packed.input_ids.push_back(ids[t]);
-      packed.token_type_ids.push_back(types ? (*types)[t] : 0);
-      packed.position_ids.push_back(static_cast<std::int32_t>(t));
-    }
-    packed.offsets.push_back(static_cast<std::int64_t>(packed.input_ids.size()));
-  }
-}
-
-// Scatters packed rows [tokens, H] into a zero-filled [B, T, H] tensor at their original positions.
-void unpack(const Batch& batch, const encoder::PackedBatch& packed, const float* hidden, std::int64_t H,
-            Tensor& out) {
-  const std::int64_t T = out.shape[1];
-  for (std::int64_t b = 0; b < packed.batch(); ++b) {
-    for (std::int64_t r = packed.offsets[b]; r < packed.offsets[b + 1]; ++r) {
-      const std::int64_t t = packed.position_ids[r];
-      std::memcpy(out.data.data() + (b * T + t) * H, hidden + r * H, static_cast<std::size_t>(H) * sizeof(float));
-    }
-  }
-  (void)batch;
-}
-
-}  // namespace
 
 void Batch::add(std::vector<std::int32_t> ids, std::vector<std::int32_t> type_ids, std::vector<std::int32_t> mask) {
   const std::size_t before = input_ids.size();
@@ -161,6 +63,15 @@ Batch Batch::from_padded(std::int64_t batch, std::int64_t seq_len, const std::in
   return out;
 }
 
+namespace {
+
+void select_prefix(weights::Checkpoint& checkpoint, const weights::CheckpointLayout& layout) {
+  const std::vector<std::string_view> prefixes(layout.prefixes.begin(), layout.prefixes.end());
+  checkpoint.select_prefix(prefixes, layout.word_embeddings);
+}
+
+}  // namespace
+
 BertModel::BertModel(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 BertModel::~BertModel() = default;
 
@@ -169,8 +80,9 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   auto impl = std::make_shared<Impl>();
   impl->options = options;
   impl->config = weights::parse_config(checkpoint.config(), dir / "config.json");
-  checkpoint.select_prefix({"bert.", ""}, "embeddings.word_embeddings.weight");
-  impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, options.pooler_output);
+  const weights::CheckpointLayout layout = weights::checkpoint_layout(impl->config);
+  select_prefix(checkpoint, layout);
+  impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output);
   if (options.tokenizer && (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "vocab.txt"))) {
     impl->tokenizer.emplace(Tokenizer::load(dir));
   }
@@ -179,11 +91,11 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
 
 EncoderOutput BertModel::forward(const Batch& batch) const {
   const Impl& m = *impl_;
-  validate(batch, m.config);
+  encoder::validate(batch, m.config);
   if (m.options.threads > 0) omp_set_num_threads(m.options.threads);
 
   auto ws = m.workspaces.acquire();
-  pack(batch, ws->packed);
+  encoder::pack(batch, m.config, ws->packed);
 
   const std::int64_t B = static_cast<std::int64_t>(batch.size()), H = m.config.hidden_size;
   std::int64_t T = 0;
@@ -195,16 +107,16 @@ EncoderOutput BertModel::forward(const Batch& batch) const {
 
   encoder::BertEncoder::HiddenStateSink sink;
   if (m.options.hidden_states) {
-    out.hidden_states.reserve(static_cast<std::size_t>(m.config.num_hidden_layers + 1));
+    out.hidden_states.reserve(static_cast<std::size_t>(m.config.layers_run() + 1));
     sink = [&](std::int64_t, const float* hidden) {
       Tensor& t = out.hidden_states.emplace_back(std::vector<std::int64_t>{B, T, H});
-      unpack(batch, ws->packed, hidden, H, t);
+      encoder::unpack(ws->packed, hidden, H, t);
     };
   }
   m.encoder->run(*ws, sink);
 
   out.last_hidden_state = Tensor({B, T, H});
-  unpack(batch, ws->packed, ws->hidden.data(), H, out.last_hidden_state);
+  encoder::unpack(ws->packed, ws->hidden.data(), H, out.last_hidden_state);
   if (m.options.pooler_output && m.encoder->has_pooler()) {
     out.pooler_output = Tensor({B, H});
     m.encoder->pool(*ws, out.pooler_output.data.data());
@@ -216,11 +128,12 @@ EncoderOutput BertModel::forward(std::span<const std::string> texts) const {
   const Tokenizer& tok = tokenizer();
   EncodeOptions options;
   options.truncation = Truncation::longest_first;
-  options.max_length = static_cast<std::size_t>(impl_->config.max_position_embeddings);
+  options.max_length = static_cast<std::size_t>(impl_->config.max_sequence_length);
+  const bool token_types = impl_->config.type_vocab_size > 0;  // DistilBERT's tokenizer makes none
   Batch batch;
   for (const auto& text : texts) {
     Encoding enc = tok.encode(text, options);
-    batch.add(std::move(enc.input_ids), std::move(enc.token_type_ids));
+    batch.add(std::move(enc.input_ids), token_types ? std::move(enc.token_type_ids) : std::vector<std::int32_t>{});
   }
   return forward(batch);
 }

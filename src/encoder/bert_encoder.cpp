@@ -1,6 +1,7 @@
 #include "encoder/bert_encoder.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -25,70 +26,109 @@ void grow(Vector& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-}  // namespace
-
-BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
-                         const ModelConfig& config, bool load_pooler)
-    : ctx_(&ctx), config_(config) {
-  const std::int64_t H = config.hidden_size, I = config.intermediate_size;
-  embeddings_.word = ckpt.load_f32("embeddings.word_embeddings.weight", {config.vocab_size, H});
-  embeddings_.position = ckpt.load_f32("embeddings.position_embeddings.weight", {config.max_position_embeddings, H});
-  embeddings_.token_type = ckpt.load_f32("embeddings.token_type_embeddings.weight", {config.type_vocab_size, H});
-  embeddings_.ln_gamma = ckpt.load_f32("embeddings.LayerNorm.weight", {H});
-  embeddings_.ln_beta = ckpt.load_f32("embeddings.LayerNorm.bias", {H});
-
-  const kernels::Epilogue act = activation_epilogue(config.hidden_act);
-  layers_.reserve(static_cast<std::size_t>(config.num_hidden_layers));
-  for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
-    const std::string p = "encoder.layer." + std::to_string(i) + ".";
-    TransformerLayer layer;
-    // Q, K and V stacked into one [3H, H] weight so that the projection is a single GEMM.
-    std::vector<float> qkv_w, qkv_b;
-    qkv_w.reserve(static_cast<std::size_t>(3 * H * H));
-    qkv_b.reserve(static_cast<std::size_t>(3 * H));
-    for (const char* part : {"query", "key", "value"}) {
-      const auto w = ckpt.load_f32(p + "attention.self." + part + ".weight", {H, H});
-      const auto b = ckpt.load_f32(p + "attention.self." + part + ".bias", {H});
-      qkv_w.insert(qkv_w.end(), w.begin(), w.end());
-      qkv_b.insert(qkv_b.end(), b.begin(), b.end());
-    }
-    layer.qkv = kernels::Linear(ctx, qkv_w, qkv_b, H, 3 * H, kernels::Epilogue::none);
-    layer.attn_output = kernels::Linear(ctx, ckpt.load_f32(p + "attention.output.dense.weight", {H, H}),
-                                        ckpt.load_f32(p + "attention.output.dense.bias", {H}), H, H,
-                                        kernels::Epilogue::residual);
-    layer.attn_ln_gamma = ckpt.load_f32(p + "attention.output.LayerNorm.weight", {H});
-    layer.attn_ln_beta = ckpt.load_f32(p + "attention.output.LayerNorm.bias", {H});
-    layer.ffn_in = kernels::Linear(ctx, ckpt.load_f32(p + "intermediate.dense.weight", {I, H}),
-                                   ckpt.load_f32(p + "intermediate.dense.bias", {I}), H, I, act);
-    layer.ffn_out = kernels::Linear(ctx, ckpt.load_f32(p + "output.dense.weight", {H, I}),
-                                    ckpt.load_f32(p + "output.dense.bias", {H}), I, H, kernels::Epilogue::residual);
-    layer.out_ln_gamma = ckpt.load_f32(p + "output.LayerNorm.weight", {H});
-    layer.out_ln_beta = ckpt.load_f32(p + "output.LayerNorm.bias", {H});
-    layers_.push_back(std::move(layer));
-  }
-
-  has_pooler_ = load_pooler && ckpt.resolve("pooler.dense.weight") != nullptr;
-  if (has_pooler_) {
-    pooler_ = kernels::Linear(ctx, ckpt.load_f32("pooler.dense.weight", {H, H}),
-                              ckpt.load_f32("pooler.dense.bias", {H}), H, H, kernels::Epilogue::tanh);
-  }
+// The nn.Linear stored under `scope` (scope.weight [out, in], scope.bias [out]).
+kernels::Linear load_linear(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
+                            const std::string& scope, std::int64_t in, std::int64_t out, kernels::Epilogue epilogue) {
+  return kernels::Linear(ctx, ckpt.load_f32(scope + ".weight", {out, in}), ckpt.load_f32(scope + ".bias", {out}),
+                         in, out, epilogue);
 }
 
-void BertEncoder::embed(Workspace& ws) const {
-  const std::int64_t H = config_.hidden_size, n = ws.packed.total_tokens();
+TransformerLayer load_layer(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
+                            const ModelConfig& config, const std::string& scope,
+                            const weights::LayerTensorNames& names, kernels::Epilogue act) {
+  const std::int64_t H = config.hidden_size, I = config.intermediate_size;
+  TransformerLayer layer;
+  // Q, K and V stacked into one [3H, H] weight so that the projection is a single GEMM.
+  std::vector<float> qkv_w, qkv_b;
+  qkv_w.reserve(static_cast<std::size_t>(3 * H * H));
+  qkv_b.reserve(static_cast<std::size_t>(3 * H));
+  for (const std::string* part : {&names.query, &names.key, &names.value}) {
+    const auto w = ckpt.load_f32(scope + *part + ".weight", {H, H});
+    const auto b = ckpt.load_f32(scope + *part + ".bias", {H});
+    qkv_w.insert(qkv_w.end(), w.begin(), w.end());
+    qkv_b.insert(qkv_b.end(), b.begin(), b.end());
+  }
+  layer.qkv = kernels::Linear(ctx, qkv_w, qkv_b, H, 3 * H, kernels::Epilogue::none);
+  layer.attn_output = load_linear(ctx, ckpt, scope + names.attention_output, H, H, kernels::Epilogue::residual);
+  layer.attn_ln_gamma = ckpt.load_f32(scope + names.attention_norm + ".weight", {H});
+  layer.attn_ln_beta = ckpt.load_f32(scope + names.attention_norm + ".bias", {H});
+  layer.ffn_in = load_linear(ctx, ckpt, scope + names.ffn_in, H, I, act);
+  layer.ffn_out = load_linear(ctx, ckpt, scope + names.ffn_out, I, H, kernels::Epilogue::residual);
+  layer.out_ln_gamma = ckpt.load_f32(scope + names.output_norm + ".weight", {H});
+  layer.out_ln_beta = ckpt.load_f32(scope + names.output_norm + ".bias", {H});
+  return layer;
+}
+
+}  // namespace
+
+std::vector<float> sinusoidal_position_table(std::int64_t positions, std::int64_t dim) {
+  std::vector<float> table(static_cast<std::size_t>(positions * dim));
+  for (std::int64_t pos = 0; pos < positions; ++pos) {
+    for (std::int64_t j = 0; j < dim; ++j) {
+      const double angle = static_cast<double>(pos) /
+                           std::pow(10000.0, 2.0 * static_cast<double>(j / 2) / static_cast<double>(dim));
+      table[static_cast<std::size_t>(pos * dim + j)] = static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+  }
+  return table;
+}
+
+BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
+                         const ModelConfig& config, const weights::CheckpointLayout& layout, bool load_pooler)
+    : ctx_(&ctx), config_(config), schedule_(layout.schedule) {
+  const std::int64_t H = config.hidden_size, E = config.embedding_size;
+  Embeddings& e = embeddings_;
+  e.word = ckpt.load_f32(layout.word_embeddings, {config.vocab_size, E});
+  if (config.sinusoidal_pos_embds && !ckpt.resolve(layout.position_embeddings)) {
+    // transformers initialises the missing table to the sinusoidal one.
+    e.position = sinusoidal_position_table(config.max_position_embeddings, E);
+  } else {
+    e.position = ckpt.load_f32(layout.position_embeddings, {config.max_position_embeddings, E});
+  }
+  if (!layout.token_type_embeddings.empty())
+    e.token_type = ckpt.load_f32(layout.token_type_embeddings, {config.type_vocab_size, E});
+  e.ln_gamma = ckpt.load_f32(layout.embedding_norm + ".weight", {E});
+  e.ln_beta = ckpt.load_f32(layout.embedding_norm + ".bias", {E});
+  e.projected = !layout.embedding_projection.empty();
+  if (e.projected) e.projection = load_linear(ctx, ckpt, layout.embedding_projection, E, H, kernels::Epilogue::none);
+  if (!e.projected && E != H)
+    throw ConfigError("config.json: embedding_size " + std::to_string(E) + " differs from hidden_size " +
+                      std::to_string(H) + " but " + config.model_type + " has no embedding projection");
+
+  const kernels::Epilogue act = activation_epilogue(config.hidden_act);
+  layers_.reserve(layout.layer_scopes.size());
+  for (const std::string& scope : layout.layer_scopes)
+    layers_.push_back(load_layer(ctx, ckpt, config, scope, layout.layer, act));
+  for (const std::size_t i : schedule_)
+    if (i >= layers_.size()) throw UnsupportedError("layer schedule refers to a layer that is not stored");
+
+  has_pooler_ = load_pooler && !layout.pooler.empty() && ckpt.resolve(layout.pooler + ".weight") != nullptr;
+  if (has_pooler_) pooler_ = load_linear(ctx, ckpt, layout.pooler, H, H, kernels::Epilogue::tanh);
+}
+
+void BertEncoder::embed(Workspace& ws, kernels::GemmExec& exec) const {
+  const std::int64_t E = config_.embedding_size, n = ws.packed.total_tokens();
   const auto& e = embeddings_;
   const auto& pk = ws.packed;
-  float* hidden = ws.hidden.data();
+  // [n, E]: straight into ws.hidden when no projection follows.
+  float* embedded = e.projected ? ws.embedded.data() : ws.hidden.data();
+  const bool types = !e.token_type.empty();
 #pragma omp parallel for schedule(static)
   for (std::int64_t t = 0; t < n; ++t) {
-    const float* w = e.word.data() + static_cast<std::int64_t>(pk.input_ids[t]) * H;
-    const float* p = e.position.data() + static_cast<std::int64_t>(pk.position_ids[t]) * H;
-    const float* y = e.token_type.data() + static_cast<std::int64_t>(pk.token_type_ids[t]) * H;
-    float* out = hidden + t * H;
-    for (std::int64_t j = 0; j < H; ++j) out[j] = w[j] + p[j] + y[j];
+    const float* w = e.word.data() + static_cast<std::int64_t>(pk.input_ids[t]) * E;
+    const float* p = e.position.data() + static_cast<std::int64_t>(pk.position_ids[t]) * E;
+    float* out = embedded + t * E;
+    if (types) {
+      // transformers' order: (word + token type) + position.
+      const float* y = e.token_type.data() + static_cast<std::int64_t>(pk.token_type_ids[t]) * E;
+      for (std::int64_t j = 0; j < E; ++j) out[j] = w[j] + y[j] + p[j];
+    } else {
+      for (std::int64_t j = 0; j < E; ++j) out[j] = w[j] + p[j];
+    }
   }
-  kernels::layer_norm(hidden, hidden, n, H, e.ln_gamma.data(), e.ln_beta.data(),
+  kernels::layer_norm(embedded, embedded, n, E, e.ln_gamma.data(), e.ln_beta.data(),
                       static_cast<float>(config_.layer_norm_eps));
+  if (e.projected) e.projection.forward(exec, embedded, n, ws.hidden.data());  // [n, H]
 }
 
 void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
@@ -99,15 +139,16 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
   grow(ws.qkv, static_cast<std::size_t>(n * 3 * H));
   grow(ws.context, static_cast<std::size_t>(n * H));
   grow(ws.intermediate, static_cast<std::size_t>(n * I));
+  if (embeddings_.projected) grow(ws.embedded, static_cast<std::size_t>(n * config_.embedding_size));
 
   kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad};
   const kernels::AttentionShape shape{config_.num_attention_heads, H / config_.num_attention_heads};
   float* hidden = ws.hidden.data();
 
-  embed(ws);
+  embed(ws, exec);
   if (on_hidden_state) on_hidden_state(0, hidden);
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const TransformerLayer& layer = layers_[i];
+  for (std::size_t i = 0; i < schedule_.size(); ++i) {
+    const TransformerLayer& layer = layers_[schedule_[i]];
     layer.qkv.forward(exec, hidden, n, ws.qkv.data());                      // [n, 3H]
     kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.scores);  // [n, H]
     layer.attn_output.forward(exec, ws.context.data(), n, hidden);          // hidden += ctx Wo^T + bo

@@ -1,6 +1,9 @@
-// The BERT encoder: embeddings, a stack of transformer layers, and the optional pooler.
+// The encoder of every supported model type: embeddings (optionally projected to hidden_size), a schedule of
+// transformer layers over a set of stored layers (shared when ALBERT reuses them), and the optional pooler.
+// What differs between model types is data - config (ModelConfig) and tensor names (weights::CheckpointLayout).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -9,17 +12,23 @@
 #include "encoder/workspace.hpp"
 #include "kernels/linear.hpp"
 #include "weights/checkpoint.hpp"
+#include "weights/layout.hpp"
 
 namespace bertcpp::encoder {
 
+// E = embedding_size (hidden_size except ALBERT / ELECTRA). Names are CheckpointLayout's, e.g. BERT's.
 struct Embeddings {
-  std::vector<float> word;        // embeddings.word_embeddings.weight        [vocab, hidden]
-  std::vector<float> position;    // embeddings.position_embeddings.weight    [max_positions, hidden]
-  std::vector<float> token_type;  // embeddings.token_type_embeddings.weight  [type_vocab, hidden]
-  std::vector<float> ln_gamma;    // embeddings.LayerNorm.weight              [hidden]
-  std::vector<float> ln_beta;     // embeddings.LayerNorm.bias                [hidden]
+  std::vector<float> word;        // embeddings.word_embeddings.weight        [vocab, E]
+  std::vector<float> position;    // embeddings.position_embeddings.weight    [max_positions, E] (DistilBERT
+                                  //   sinusoidal: generated when the checkpoint does not store it)
+  std::vector<float> token_type;  // embeddings.token_type_embeddings.weight  [type_vocab, E]; empty: none
+  std::vector<float> ln_gamma;    // embeddings.LayerNorm.weight              [E]
+  std::vector<float> ln_beta;     // embeddings.LayerNorm.bias                [E]
+  bool projected = false;
+  kernels::Linear projection;     // ALBERT encoder.embedding_hidden_mapping_in / ELECTRA embeddings_project [H, E]
 };
 
+// One stored transformer layer (BERT names; see weights::LayerTensorNames for the others).
 struct TransformerLayer {
   kernels::Linear qkv;            // attention.self.{query,key,value}: one fused [3*hidden, hidden] GEMM
   kernels::Linear attn_output;    // attention.output.dense (adds the residual)
@@ -31,12 +40,14 @@ struct TransformerLayer {
 
 class BertEncoder {
  public:
-  // Reads every encoder tensor from the checkpoint (its prefix already selected), checking shapes.
+  // Reads every encoder tensor named by `layout` from the checkpoint (its prefix already selected), checking
+  // shapes; each stored layer is packed once however often the schedule runs it.
   BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& checkpoint, const ModelConfig& config,
-              bool load_pooler);
+              const weights::CheckpointLayout& layout, bool load_pooler);
 
   // Runs ws.packed through the encoder; the result is ws.hidden [tokens, hidden]. `on_hidden_state`, when set,
-  // sees the embedding output and each layer's output (num_layers + 1 calls) in the same packed layout.
+  // sees the embedding output (after any projection) and each scheduled layer's output (layers_run() + 1
+  // calls) in the same packed layout.
   using HiddenStateSink = std::function<void(std::int64_t index, const float* hidden)>;
   void run(Workspace& ws, const HiddenStateSink& on_hidden_state = nullptr) const;
 
@@ -45,16 +56,24 @@ class BertEncoder {
 
   bool has_pooler() const noexcept { return has_pooler_; }
   const ModelConfig& config() const noexcept { return config_; }
+  // Distinct stored layers (ALBERT: num_hidden_groups * inner_group_num) and layers run per call.
+  std::size_t stored_layers() const noexcept { return layers_.size(); }
+  std::size_t layers_run() const noexcept { return schedule_.size(); }
 
  private:
-  void embed(Workspace& ws) const;
+  void embed(Workspace& ws, kernels::GemmExec& exec) const;
 
   const kernels::DnnlContext* ctx_;
   ModelConfig config_;
   Embeddings embeddings_;
-  std::vector<TransformerLayer> layers_;
+  std::vector<TransformerLayer> layers_;  // the stored layers
+  std::vector<std::size_t> schedule_;     // index into layers_ of each layer run, in order
   bool has_pooler_ = false;
-  kernels::Linear pooler_;  // pooler.dense, tanh fused
+  kernels::Linear pooler_;  // pooler.dense (ALBERT: pooler), tanh fused
 };
+
+// DistilBERT's fixed table [positions, dim]: sin(pos / 10000^(2*(j/2)/dim)) at even j, cos at odd j,
+// computed in double and rounded to float, as transformers' create_sinusoidal_embeddings.
+std::vector<float> sinusoidal_position_table(std::int64_t positions, std::int64_t dim);
 
 }  // namespace bertcpp::encoder

@@ -14,6 +14,7 @@ namespace bertcpp::encoder {
 
 struct Workspace {
   PackedBatch packed;
+  common::AlignedVector<float> embedded;      // [tokens, embedding_size] before the projection (ALBERT, ELECTRA)
   common::AlignedVector<float> hidden;        // [tokens, hidden]
   common::AlignedVector<float> qkv;           // [tokens, 3 * hidden]
   common::AlignedVector<float> context;       // [tokens, hidden]

@@ -148,7 +148,7 @@ std::string Checkpoint::file_of(std::string_view name) const {
   return files_[it->second].path().filename().string();
 }
 
-std::string Checkpoint::select_prefix(std::initializer_list<std::string_view> prefixes, std::string_view probe) {
+std::string Checkpoint::select_prefix(std::span<const std::string_view> prefixes, std::string_view probe) {
   std::string tried;
   for (const auto p : prefixes) {
     const std::string name = std::string(p) + std::string(probe);

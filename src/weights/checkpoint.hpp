@@ -39,7 +39,10 @@ class Checkpoint {
   // Chooses the first prefix p (e.g. "bert.", "") for which p + probe exists; later lookups by
   // resolve()/load_f32() try that prefix. Returns the chosen prefix; throws FormatError naming
   // the probe and the files when none matches.
-  std::string select_prefix(std::initializer_list<std::string_view> prefixes, std::string_view probe);
+  std::string select_prefix(std::span<const std::string_view> prefixes, std::string_view probe);
+  std::string select_prefix(std::initializer_list<std::string_view> prefixes, std::string_view probe) {
+    return select_prefix(std::span<const std::string_view>(prefixes.begin(), prefixes.size()), probe);
+  }
   const std::string& prefix() const noexcept;
 
   // The stored tensor for a canonical (un-prefixed) name: prefix + name, then the legacy TF spelling

@@ -18,7 +18,8 @@ namespace {
 // hidden_act values bertcpp implements. "swish" is transformers' alias of "silu" and is stored as "silu".
 constexpr std::string_view kActivations[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"};
 constexpr std::string_view kActivationList = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish";
-constexpr std::string_view kModelTypeList = "bert";
+constexpr std::string_view kModelTypes[] = {"bert", "roberta", "xlm-roberta", "albert", "electra", "distilbert"};
+constexpr std::string_view kModelTypeList = "bert, roberta, xlm-roberta, albert, electra, distilbert";
 
 class Fields {
  public:
@@ -57,6 +58,13 @@ class Fields {
     return v->get<std::string>();
   }
 
+  bool optional_bool(std::string_view field, bool fallback) const {
+    const nlohmann::json* v = get(field);
+    if (!v) return fallback;
+    if (!v->is_boolean()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected true or false");
+    return v->get<bool>();
+  }
+
   double optional_number(std::string_view field, double fallback) const {
     const nlohmann::json* v = get(field);
     if (!v) return fallback;
@@ -81,6 +89,14 @@ class Fields {
   std::string file_;
 };
 
+// The config.json keys of the sizes, which differ for DistilBERT.
+struct SizeKeys {
+  std::string_view hidden, layers, heads, intermediate, activation;
+};
+constexpr SizeKeys kBertKeys{"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                             "hidden_act"};
+constexpr SizeKeys kDistilBertKeys{"dim", "n_layers", "n_heads", "hidden_dim", "activation"};
+
 }  // namespace
 
 ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path& file) {
@@ -90,45 +106,79 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
   ModelConfig c;
 
   c.model_type = f.optional_string("model_type", "bert");
-  if (c.model_type != "bert")
+  bool known_type = false;
+  for (const auto t : kModelTypes) known_type = known_type || t == c.model_type;
+  if (!known_type)
     f.fail_unsupported("model_type", "is '" + c.model_type + "'; supported: " + std::string(kModelTypeList));
+  const bool distilbert = c.model_type == "distilbert";
+  const bool roberta = c.model_type == "roberta" || c.model_type == "xlm-roberta";
+  const bool albert = c.model_type == "albert";
+  const bool projected = albert || c.model_type == "electra";  // embeddings narrower than hidden_size
+  const SizeKeys& keys = distilbert ? kDistilBertKeys : kBertKeys;
 
+  // transformers' defaults of each config class for the optional fields.
   c.vocab_size = f.required_int("vocab_size");
-  c.hidden_size = f.required_int("hidden_size");
-  c.num_hidden_layers = f.required_int("num_hidden_layers");
-  c.num_attention_heads = f.required_int("num_attention_heads");
-  c.intermediate_size = f.required_int("intermediate_size");
+  c.hidden_size = f.required_int(keys.hidden);
+  c.num_hidden_layers = f.required_int(keys.layers);
+  c.num_attention_heads = f.required_int(keys.heads);
+  c.intermediate_size = f.required_int(keys.intermediate);
   c.max_position_embeddings = f.required_int("max_position_embeddings");
-  c.type_vocab_size = f.optional_int("type_vocab_size", 2);
-  c.pad_token_id = f.optional_int("pad_token_id", 0);
-  c.layer_norm_eps = f.optional_number("layer_norm_eps", 1e-12);
+  c.type_vocab_size = distilbert ? 0 : f.optional_int("type_vocab_size", 2);
+  c.pad_token_id = f.optional_int("pad_token_id", roberta ? 1 : 0);
+  // DistilBERT's LayerNorms use eps 1e-12 whatever the config says.
+  c.layer_norm_eps = distilbert ? 1e-12 : f.optional_number("layer_norm_eps", 1e-12);
+  c.embedding_size = projected ? f.required_int("embedding_size") : c.hidden_size;
+  if (albert) {
+    c.num_hidden_groups = f.optional_int("num_hidden_groups", 1);
+    c.inner_group_num = f.optional_int("inner_group_num", 1);
+  }
+  c.position_ids = roberta ? PositionIds::after_padding_idx : PositionIds::token_index;
+  c.sinusoidal_pos_embds = distilbert && f.optional_bool("sinusoidal_pos_embds", false);
 
   const std::pair<std::string_view, std::int64_t> positive[] = {
       {"vocab_size", c.vocab_size},
-      {"hidden_size", c.hidden_size},
-      {"num_hidden_layers", c.num_hidden_layers},
-      {"num_attention_heads", c.num_attention_heads},
-      {"intermediate_size", c.intermediate_size},
+      {keys.hidden, c.hidden_size},
+      {keys.layers, c.num_hidden_layers},
+      {keys.heads, c.num_attention_heads},
+      {keys.intermediate, c.intermediate_size},
       {"max_position_embeddings", c.max_position_embeddings},
-      {"type_vocab_size", c.type_vocab_size},
+      {"type_vocab_size", distilbert ? 1 : c.type_vocab_size},
+      {"embedding_size", c.embedding_size},
+      {"num_hidden_groups", c.num_hidden_groups},
+      {"inner_group_num", c.inner_group_num},
   };
   for (const auto& [field, value] : positive)
     if (value <= 0) f.fail_config(field, "= " + std::to_string(value) + ", expected a positive integer");
   if (c.hidden_size % c.num_attention_heads != 0)
-    f.fail_config("hidden_size", "= " + std::to_string(c.hidden_size) + " is not divisible by num_attention_heads = " +
-                                     std::to_string(c.num_attention_heads));
+    f.fail_config(keys.hidden, "= " + std::to_string(c.hidden_size) + " is not divisible by " +
+                                   std::string(keys.heads) + " = " + std::to_string(c.num_attention_heads));
+  // Sizes multiply into buffer sizes later: keep them far from overflow.
+  constexpr std::int64_t kMaxDim = std::int64_t{1} << 24;
+  for (const auto& [field, value] : positive)
+    if (value > kMaxDim) f.fail_config(field, "= " + std::to_string(value) + " is implausibly large");
   if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
     f.fail_config("pad_token_id", "= " + std::to_string(c.pad_token_id) + ", expected a token id in [0, " +
                                       std::to_string(c.vocab_size) + ")");
   if (!(c.layer_norm_eps > 0.0) || !std::isfinite(c.layer_norm_eps))
     f.fail_config("layer_norm_eps", "= " + std::to_string(c.layer_norm_eps) + ", expected a finite value > 0");
 
-  c.hidden_act = f.optional_string("hidden_act", "gelu");
+  c.max_sequence_length = c.max_position_embeddings;
+  if (c.position_ids == PositionIds::after_padding_idx) {
+    // Positions run from pad_token_id + 1 to max_position_embeddings - 1.
+    c.max_sequence_length = c.max_position_embeddings - c.pad_token_id - 1;
+    if (c.max_sequence_length <= 0)
+      f.fail_config("max_position_embeddings", "= " + std::to_string(c.max_position_embeddings) +
+                                                   " leaves no position after pad_token_id = " +
+                                                   std::to_string(c.pad_token_id) + " (" + c.model_type +
+                                                   " positions start at pad_token_id + 1)");
+  }
+
+  c.hidden_act = f.optional_string(keys.activation, albert ? "gelu_new" : "gelu");
   if (c.hidden_act == "swish") c.hidden_act = "silu";
   bool known = false;
   for (const auto a : kActivations) known = known || a == c.hidden_act;
   if (!known)
-    f.fail_unsupported("hidden_act", "is '" + c.hidden_act + "'; supported: " + std::string(kActivationList));
+    f.fail_unsupported(keys.activation, "is '" + c.hidden_act + "'; supported: " + std::string(kActivationList));
 
   const std::string position = f.optional_string("position_embedding_type", "absolute");
   if (position != "absolute")
