@@ -18,7 +18,9 @@ HeadCheckpoint HeadCheckpoint::open(const std::filesystem::path& dir, const Load
     throw InvalidArgumentError(dir.string() + ": no tokenizer.json or vocab.txt; a task head needs the tokenizer");
   }
   weights::Checkpoint checkpoint = weights::Checkpoint::open(dir);
-  checkpoint.select_prefix({"bert.", ""}, "embeddings.word_embeddings.weight");
+  // The encoder's prefix in *For* checkpoints of every variant; head tensors ("classifier.weight") sit outside it.
+  checkpoint.select_prefix({"bert.", "roberta.", "albert.", "electra.", "distilbert.", ""},
+                           "embeddings.word_embeddings.weight");
   nlohmann::json config = checkpoint.config();
   return HeadCheckpoint{std::move(model), std::move(checkpoint), std::move(config)};
 }
@@ -70,6 +72,37 @@ void dense(const float* x, std::int64_t rows, std::int64_t in, const std::vector
   Eigen::Map<RowMajor> Y(y, rows, out);
   Y.noalias() = X * W.transpose();
   if (!bias.empty()) Y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias.data(), out);
+}
+
+void activate(std::span<float> x, Activation activation) {
+  switch (activation) {
+    case Activation::none: break;
+    case Activation::tanh:
+      for (float& v : x) v = std::tanh(v);
+      break;
+    case Activation::gelu:
+      for (float& v : x) v = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+      break;
+    case Activation::relu:
+      for (float& v : x) v = std::max(v, 0.0f);
+      break;
+  }
+}
+
+bool feeds_token_type_ids(const ModelConfig& config) {
+  const std::string& t = config.model_type;
+  return !(t == "roberta" || t == "xlm-roberta" || t == "albert" || t == "distilbert");
+}
+
+void add_encoding(Batch& batch, const Encoding& encoding, const ModelConfig& config, bool with_attention_mask) {
+  batch.add(encoding.input_ids, feeds_token_type_ids(config) ? encoding.token_type_ids : std::vector<std::int32_t>{},
+            with_attention_mask ? encoding.attention_mask : std::vector<std::int32_t>{});
+}
+
+std::size_t max_input_tokens(const ModelConfig& config) {
+  std::int64_t n = config.max_position_embeddings;
+  if (config.model_type == "roberta" || config.model_type == "xlm-roberta") n -= config.pad_token_id + 1;
+  return static_cast<std::size_t>(std::max<std::int64_t>(n, 0));
 }
 
 std::vector<float> softmax(std::span<const float> logits) {

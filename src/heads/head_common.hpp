@@ -41,6 +41,23 @@ std::vector<std::string> read_labels(const nlohmann::json& config, std::size_t f
 void dense(const float* x, std::int64_t rows, std::int64_t in, const std::vector<float>& weight,
            const std::vector<float>& bias, std::int64_t out, float* y);
 
+// Activations of the heads' hidden layers: tanh (RoBERTa / XLM-R classifier), gelu in its erf form (ELECTRA's
+// classifier: transformers' get_activation("gelu")), relu (DistilBERT's pre_classifier).
+enum class Activation { none, tanh, gelu, relu };
+void activate(std::span<float> x, Activation activation);
+
+// Whether a variant's encoder is fed token_type_ids by transformers 5's pipelines (its tokenizer's
+// model_input_names): BERT and ELECTRA yes; RoBERTa, XLM-R, ALBERT and DistilBERT no (their segment ids stay 0).
+bool feeds_token_type_ids(const ModelConfig& config);
+
+// Appends one encoding to `batch` as transformers 5 feeds the model: input ids, the token types only when
+// feeds_token_type_ids(config), and the attention mask when `with_attention_mask`.
+void add_encoding(Batch& batch, const Encoding& encoding, const ModelConfig& config, bool with_attention_mask = false);
+
+// The longest input the encoder takes: max_position_embeddings, less pad_token_id + 1 for RoBERTa / XLM-R
+// (their positions start after the padding index: 514 -> 512).
+std::size_t max_input_tokens(const ModelConfig& config);
+
 // Numerically stable softmax / sigmoid of a vector.
 std::vector<float> softmax(std::span<const float> logits);
 std::vector<float> sigmoid(std::span<const float> logits);

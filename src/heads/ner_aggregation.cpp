@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
 #include "tokenizer/utf8.hpp"
@@ -104,7 +107,44 @@ Entity group_sub_entities(std::span<const Entity> entities, const TokensToString
   return g;
 }
 
+// transformers' fallback: `start > 0 and " " not in sentence[start - 1 : start + 1]`, on code points; here on
+// the bytes around byte_start (a space is one byte; a byte before byte_start belongs to the previous code point).
+bool space_heuristic_subword(std::string_view text, std::size_t byte_start) {
+  if (byte_start == 0) return false;
+  if (byte_start <= text.size() && text[byte_start - 1] == ' ') return false;
+  if (byte_start < text.size() && text[byte_start] == ' ') return false;
+  return true;
+}
+
 }  // namespace
+
+SubwordRule subword_rule(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const fs::path json_file = dir / "tokenizer.json";
+  if (fs::exists(json_file)) {
+    nlohmann::json tokenizer;
+    try {
+      std::ifstream in(json_file, std::ios::binary);
+      tokenizer = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(json_file.string() + ": not valid JSON (" + e.what() + ")");
+    }
+    const auto model = tokenizer.find("model");
+    if (model == tokenizer.end() || !model->is_object()) return SubwordRule::space_heuristic;
+    if (const auto prefix = model->find("continuing_subword_prefix");
+        prefix != model->end() && prefix->is_string() && !prefix->get<std::string>().empty()) {
+      return SubwordRule::continuing_prefix;
+    }
+    const auto type = model->find("type");
+    // WordPiece always has a prefix ("##" when the file leaves it out).
+    const bool wordpiece = type != model->end() && type->is_string() && type->get<std::string>() == "WordPiece";
+    return wordpiece ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
+  }
+  for (const char* other : {"spiece.model", "sentencepiece.bpe.model", "vocab.json"}) {
+    if (fs::exists(dir / other)) return SubwordRule::space_heuristic;
+  }
+  return fs::exists(dir / "vocab.txt") ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
+}
 
 void softmax_rows(std::span<float> logits, std::size_t num_labels) {
   for (std::size_t row = 0; row + num_labels <= logits.size(); row += num_labels) {
@@ -118,7 +158,7 @@ void softmax_rows(std::span<float> logits, std::size_t num_labels) {
 
 std::vector<PreEntity> gather_pre_entities(std::string_view text, const Encoding& window,
                                            std::span<const float> scores, std::size_t num_labels,
-                                           const Tokenizer& tokenizer) {
+                                           const Tokenizer& tokenizer, SubwordRule rule) {
   std::vector<PreEntity> out;
   for (std::size_t t = 0; t < window.size(); ++t) {
     if (window.special_tokens_mask[t]) continue;
@@ -135,7 +175,8 @@ std::vector<PreEntity> gather_pre_entities(std::string_view text, const Encoding
     } else {
       p.word = tokenizer.id_to_token(id);
       // Python compares the lengths in code points.
-      p.is_subword = tokenizer::count_code_points(p.word) != p.end - p.start;
+      p.is_subword = rule == SubwordRule::continuing_prefix ? tokenizer::count_code_points(p.word) != p.end - p.start
+                                                            : space_heuristic_subword(text, p.byte_start);
     }
     p.scores.assign(scores.begin() + static_cast<std::ptrdiff_t>(t * num_labels),
                     scores.begin() + static_cast<std::ptrdiff_t>((t + 1) * num_labels));

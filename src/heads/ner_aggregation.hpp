@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <span>
 #include <string>
@@ -26,10 +27,22 @@ struct PreEntity {
   std::size_t start = 0, end = 0;            // code points into the text
   std::size_t byte_start = 0, byte_end = 0;  // bytes into the text
   std::int64_t index = 0;     // position of the token in its window
-  // Continues the previous token's word: its token text differs in length from the text it covers (the
-  // "##" of a WordPiece continuation), as transformers decides for tokenizers with a continuing_subword_prefix.
+  // Continues the previous token's word; see SubwordRule.
   bool is_subword = false;
 };
+
+// How gather_pre_entities tells a word's continuation tokens, as transformers' gather_pre_entities does:
+// - continuing_prefix: the tokenizer's model has a continuing_subword_prefix (WordPiece "##": BERT, ELECTRA,
+//   DistilBERT): a token is a subword when its text differs in length from the text it covers.
+// - space_heuristic: every other tokenizer (byte-level BPE without a prefix: RoBERTa; SentencePiece unigram:
+//   XLM-R, ALBERT): a token is a subword unless it starts the text or a space (U+0020 only) is the character
+//   before it or its own first character.
+enum class SubwordRule { continuing_prefix, space_heuristic };
+
+// The rule of the tokenizer in a checkpoint directory: tokenizer.json's model decides (a non-empty
+// continuing_subword_prefix, or a WordPiece model); without tokenizer.json, a vocab.txt alone is WordPiece and
+// spiece.model / sentencepiece.bpe.model / vocab.json are not. FormatError when tokenizer.json is not JSON.
+SubwordRule subword_rule(const std::filesystem::path& dir);
 
 // Token strings -> text (transformers' convert_tokens_to_string, i.e. the tokenizer's decoder).
 using TokensToString = std::function<std::string(std::span<const std::string>)>;
@@ -41,7 +54,8 @@ void softmax_rows(std::span<float> logits, std::size_t num_labels);
 // window's offsets point into; `tokenizer` the one that made the window (token strings, the [UNK] id).
 std::vector<PreEntity> gather_pre_entities(std::string_view text, const Encoding& window,
                                            std::span<const float> scores, std::size_t num_labels,
-                                           const Tokenizer& tokenizer);
+                                           const Tokenizer& tokenizer,
+                                           SubwordRule rule = SubwordRule::continuing_prefix);
 
 // Entities of one window before ignore_labels: one per token for Aggregation::none (`entity`, `index` set),
 // else groups (`entity_group` set). `labels` is id2label.

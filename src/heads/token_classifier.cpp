@@ -1,4 +1,4 @@
-// TokenClassifier: BertForTokenClassification (last_hidden_state -> classifier) with the entity post-processing
+// TokenClassifier: *ForTokenClassification of every variant (last_hidden_state -> classifier) with the entity post-processing
 // of transformers' TokenClassificationPipeline (see ner_aggregation.hpp).
 #include <string>
 #include <utility>
@@ -16,6 +16,8 @@ struct TokenClassifier::Impl {
   std::vector<std::string> labels;  // id2label
   // classifier.weight [num_labels, hidden], classifier.bias [num_labels]
   heads::TokenHead classifier;
+  // How the pipeline tells the tokens that continue a word (WordPiece prefix, or the space heuristic).
+  heads::ner::SubwordRule subword_rule = heads::ner::SubwordRule::continuing_prefix;
 
   // The windows recognize() runs: one truncated window, or overlapping windows when options.stride is set.
   Encoding encode(std::string_view text, const NerOptions& options) const {
@@ -48,7 +50,8 @@ TokenClassifier TokenClassifier::load(const std::filesystem::path& dir, const Lo
   LoadOptions encoder_options = options;
   encoder_options.pooler_output = false;  // the head reads last_hidden_state only
   heads::HeadCheckpoint checkpoint = heads::HeadCheckpoint::open(dir, encoder_options);
-  auto impl = std::make_shared<Impl>(Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}});
+  auto impl = std::make_shared<Impl>(
+      Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, heads::ner::subword_rule(dir)});
   const auto num_labels = static_cast<std::int64_t>(impl->labels.size());
   const std::int64_t hidden = checkpoint.model.config().hidden_size;
   impl->classifier.weight = checkpoint.head_tensor("classifier.weight", {num_labels, hidden}, "token-classification");
@@ -82,7 +85,8 @@ std::vector<Entity> TokenClassifier::recognize(std::string_view text, const NerO
   for (std::size_t w = 0; w < windows.size(); ++w) {
     const std::span<const float> window_scores(scores.data.data() + w * window_stride,
                                                windows[w]->size() * num_labels);
-    const auto pre = heads::ner::gather_pre_entities(text, *windows[w], window_scores, num_labels, tokenizer);
+    const auto pre = heads::ner::gather_pre_entities(text, *windows[w], window_scores, num_labels, tokenizer,
+                                                       impl.subword_rule);
     std::vector<Entity> found = heads::ner::aggregate(pre, options.aggregation, impl.labels, to_string);
     heads::ner::drop_ignored(found, options.ignore_labels, grouped);
     entities.insert(entities.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));

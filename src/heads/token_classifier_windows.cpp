@@ -24,8 +24,7 @@ Tensor token_head_logits(const BertModel& model, const std::vector<const Encodin
     const std::size_t count = std::min(windows_per_forward, windows.size() - first);
     Batch batch;
     for (std::size_t i = 0; i < count; ++i) {
-      const Encoding& w = *windows[first + i];
-      batch.add(w.input_ids, w.token_type_ids, w.attention_mask);
+      add_encoding(batch, *windows[first + i], model.config(), /*with_attention_mask=*/true);
     }
     const EncoderOutput out = model.forward(batch);  // last_hidden_state [count, T, hidden]
     for (std::size_t i = 0; i < count; ++i) {
