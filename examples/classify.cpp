@@ -1,4 +1,4 @@
-// Text classification (sentiment, topic, NLI...) with a BertForSequenceClassification checkpoint.
+// Text classification (sentiment, topic, NLI...) with a *ForSequenceClassification checkpoint of any supported variant.
 //
 //   example_classify MODEL_DIR "text" ["second text of a pair"]
 //

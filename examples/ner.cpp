@@ -1,4 +1,4 @@
-// Named entities in a text with a BertForTokenClassification checkpoint.
+// Named entities in a text with a *ForTokenClassification checkpoint of any supported variant.
 //
 //   example_ner <checkpoint-dir> "Angela Merkel met Emmanuel Macron in Paris."
 //

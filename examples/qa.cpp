@@ -1,4 +1,4 @@
-// Extractive question answering with a BertForQuestionAnswering checkpoint.
+// Extractive question answering with a *ForQuestionAnswering checkpoint of any supported variant.
 //
 //   example_qa <checkpoint-dir> "Where do I live?" "My name is Wolfgang and I live in Berlin."
 //

@@ -75,7 +75,9 @@ int run_classify(const ClassifyCommand& options) {
 Subcommand add_classify(CLI::App& parent) {
   auto options = std::make_shared<ClassifyCommand>();
   CLI::App* app = parent.add_subcommand(
-      "classify", "Sequence classification (BertForSequenceClassification): one {\"text\"} per line, labels out");
+      "classify",
+      "Sequence classification (*ForSequenceClassification: BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT): "
+      "one {\"text\"} per line, labels out");
   app->add_option("-m,--model", options->model, "Checkpoint directory with a classifier head")->required();
   add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);

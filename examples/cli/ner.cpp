@@ -116,7 +116,8 @@ Subcommand add_ner(CLI::App& parent) {
   auto options = std::make_shared<NerCliOptions>();
   CLI::App* app = parent.add_subcommand(
       "ner", "Token classification (named entities) of texts: one {\"text\"} per input line, its entities out");
-  app->add_option("-m,--model", options->model, "Checkpoint directory of a BertForTokenClassification")
+  app->add_option("-m,--model", options->model,
+                  "Checkpoint directory of a *ForTokenClassification (BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT)")
       ->required();
   add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);

@@ -86,7 +86,9 @@ Subcommand add_qa(CLI::App& parent) {
   auto options = std::make_shared<QaCliOptions>();
   CLI::App* app = parent.add_subcommand(
       "qa", "Extractive question answering: one {\"question\", \"context\"} per input line, its answers out");
-  app->add_option("-m,--model", options->model, "Checkpoint directory of a BertForQuestionAnswering")->required();
+  app->add_option("-m,--model", options->model,
+                  "Checkpoint directory of a *ForQuestionAnswering (BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT)")
+      ->required();
   add_text_io_options(*app, options->io);
   add_threads_option(*app, options->threads);
   app->add_option("-k,--top-k", options->qa.top_k, "Answers per question, best first")
@@ -105,7 +107,8 @@ Subcommand add_qa(CLI::App& parent) {
                   "Accepted for compatibility; as in transformers' fast-tokenizer pipeline the question is not cut")
       ->capture_default_str();
   app->add_flag("--handle-impossible-answer", options->qa.handle_impossible_answer,
-                "Let the empty answer {\"answer\": \"\", \"start\": 0, \"end\": 0} compete, scored from [CLS]");
+                "Let the empty answer {\"answer\": \"\", \"start\": 0, \"end\": 0} compete, scored from the first "
+                "token ([CLS] / <s>)");
   app->add_flag("--no-align-to-words", options->no_align_to_words,
                 "Answers from token offsets, not widened to whole words");
   app->add_flag("--logits", options->logits,
