@@ -37,7 +37,9 @@
 
 namespace bertcpp {
 
-// ---- sequence classification (BertForSequenceClassification: pooler -> classifier) -------------------------
+// ---- sequence classification (*ForSequenceClassification) --------------------------------------------------
+// The head follows config.json's model_type: BERT / ALBERT classify the pooler output; RoBERTa / XLM-R, ELECTRA
+// and DistilBERT the first token through their two-layer heads (docs/pipelines.md).
 
 // transformers' function_to_apply. automatic: sigmoid when num_labels == 1 or problem_type is
 // "multi_label_classification", else softmax.
@@ -73,7 +75,7 @@ class SequenceClassifier {
   std::shared_ptr<const Impl> impl_;
 };
 
-// ---- token classification / NER (BertForTokenClassification: last_hidden_state -> classifier) -------------
+// ---- token classification / NER (*ForTokenClassification: last_hidden_state -> classifier) ---------------
 
 enum class Aggregation { none, simple, first, average, max };
 
@@ -112,7 +114,7 @@ class TokenClassifier {
   std::shared_ptr<const Impl> impl_;
 };
 
-// ---- extractive question answering (BertForQuestionAnswering: qa_outputs -> start/end logits) --------------
+// ---- extractive question answering (*ForQuestionAnswering: qa_outputs -> start/end logits) ----------------
 
 struct QaOptions {
   std::size_t top_k = 1;
