@@ -20,6 +20,7 @@ stored. Weights are rounded to the storage dtype before saving. See the SPECS ta
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -41,14 +42,10 @@ LINEAR_STD = 0.3
 BIAS_STD = 0.1
 NORM_GAMMA_STD = 0.1
 
-# Files copied from tests/data/tokenizer/<family>/ (the C++ tokenizer and transformers both read tokenizer.json;
-# the SentencePiece .model files are left out to keep the fixtures small).
-TOKENIZER_FILES = {
-    "roberta": ["tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt"],
-    "xlmr": ["tokenizer.json", "tokenizer_config.json"],
-    "albert": ["tokenizer.json", "tokenizer_config.json"],
-    "wordpiece": ["tokenizer.json", "tokenizer_config.json", "vocab.txt"],
-}
+# The tokenizer of each family: every file of tests/data/tokenizer/<family>/ (tokenizer.json,
+# tokenizer_config.json and the family's vocab.txt / vocab.json + merges.txt / spiece.model /
+# sentencepiece.bpe.model), linked into the fixture directory with relative symlinks (no second copy in git).
+TOKENIZER_FAMILIES = ("roberta", "xlmr", "albert", "wordpiece")
 
 TEXTS = [
     "Hello world!",
@@ -70,7 +67,7 @@ class Spec:
     storage: torch.dtype
     seed: int
     cases: list = field(default_factory=lambda: ["mixed", "len1", "maxpos"])
-    tokenizer: str | None = None      # a TOKENIZER_FILES family: copy it and write golden_text
+    tokenizer: str | None = None      # a TOKENIZER_FAMILIES entry: link it and write golden_text
     hidden_states: bool = False       # hidden_states.<i> in the "mixed" case
     legacy_norm_names: bool = False   # LayerNorm.weight/bias -> LayerNorm.gamma/beta in the file
     drop_tensors: tuple = ()          # tensors removed from the file after saving
@@ -286,8 +283,9 @@ def make(spec: Spec) -> None:
         summary.append(case)
 
     if spec.tokenizer:
-        for f in TOKENIZER_FILES[spec.tokenizer]:
-            shutil.copy(TOKENIZER_DIR / spec.tokenizer / f, out_dir / f)
+        assert spec.tokenizer in TOKENIZER_FAMILIES, spec.tokenizer
+        for f in sorted((TOKENIZER_DIR / spec.tokenizer).iterdir()):
+            os.symlink(os.path.relpath(f, out_dir), out_dir / f.name)
         tok = AutoTokenizer.from_pretrained(str(out_dir))
         assert len(tok) == spec.config["vocab_size"], (len(tok), spec.config["vocab_size"])
         roberta = spec.cls.startswith(("Roberta", "XLMRoberta"))
@@ -306,7 +304,7 @@ def make(spec: Spec) -> None:
         save_file(tensors, str(out_dir / "golden_text.safetensors"), metadata=provenance())
         (out_dir / "texts.json").write_text(json.dumps(TEXTS, ensure_ascii=False, indent=1) + "\n")
         summary.append("text")
-    size = sum(f.stat().st_size for f in out_dir.iterdir()) / 1e3
+    size = sum(f.stat().st_size for f in out_dir.iterdir() if not f.is_symlink()) / 1e3
     print(f"{spec.name}: {spec.cls}, cases {summary}, {size:.0f} kB")
 
 
