@@ -5,6 +5,9 @@
 // The model: 12 layers, hidden 768, 12 heads, FFN 3072, vocab 30522, 512 positions; random weights (fixed seed)
 // written once per run as config.json + model.safetensors into a temp dir, then loaded with BertModel::load.
 // BERTCPP_BENCH_MODEL=DIR benchmarks that checkpoint instead (the FLOP count then follows its config.json).
+// Encoder/AlbertBase is albert-base-v2's shape: embedding 128 projected to hidden 768, one stored layer run 12
+// times (num_hidden_groups 1), vocab 30000, gelu_new - the same GEMM work as BERT-base with 1/12 of the
+// layer weights, so it shows what weight sharing does to cache behaviour.
 //
 // Counters (rates, printed as "GFLOP=123/s"): tokens per second, GFLOP per second (the FLOP count below), and
 // sgemm_frac = the encoder's GFLOP/s divided by the best GFLOP/s of the oneDNN GEMM benchmarks of this run
@@ -13,7 +16,8 @@
 // FLOPs of one forward call on B sequences of S tokens (T = B*S tokens, hidden H, FFN I, L layers):
 //   per layer: 2*T*H*(3H + H + 2I)   Q/K/V projections (3H), attention output projection (H), FFN up and down (2I)
 //            + 4*B*S^2*H             Q K^T and softmax(.) V, 2*S*S*H each per sequence
-//   total = L * per layer (embeddings, LayerNorm, GELU, softmax and the pooler are left out: O(T*H), small).
+//   total = L * per layer (embeddings, LayerNorm, GELU, softmax and the pooler are left out: O(T*H), small),
+//   L = layers run (ALBERT: num_hidden_layers * inner_group_num), plus 2*T*E*H for ALBERT's embedding projection.
 // BERT-base at 1 x 128: 22.3 GFLOP.
 #include <algorithm>
 #include <chrono>
@@ -45,9 +49,21 @@ int g_threads = 0;
 // Best GFLOP/s of the oneDNN GEMM benchmarks run so far in this process.
 double g_best_sgemm_gflops = 0.0;
 
+enum class Arch { bert, albert };
+
 struct Dims {
   std::int64_t vocab = 30522, hidden = 768, layers = 12, heads = 12, ffn = 3072, positions = 512, types = 2;
+  std::int64_t embedding = 768;  // ALBERT: 128
 };
+
+Dims dims_of(Arch arch) {
+  Dims d;
+  if (arch == Arch::albert) {
+    d.vocab = 30000;
+    d.embedding = 128;
+  }
+  return d;
+}
 
 // ---- a random BERT-base checkpoint ------------------------------------------------------------------------------
 
@@ -93,10 +109,40 @@ std::vector<TensorSpec> bert_tensors(const Dims& d) {
   return t;
 }
 
+// albert-base-v2's tensors (bare AlbertModel names): one group of one layer, shared by every depth.
+std::vector<TensorSpec> albert_tensors(const Dims& d) {
+  const std::int64_t H = d.hidden, I = d.ffn, E = d.embedding;
+  std::vector<TensorSpec> t = {
+      {"embeddings.word_embeddings.weight", {d.vocab, E}},
+      {"embeddings.position_embeddings.weight", {d.positions, E}},
+      {"embeddings.token_type_embeddings.weight", {d.types, E}},
+      {"embeddings.LayerNorm.weight", {E}, TensorSpec::ones},
+      {"embeddings.LayerNorm.bias", {E}, TensorSpec::zeros},
+      {"encoder.embedding_hidden_mapping_in.weight", {H, E}},
+      {"encoder.embedding_hidden_mapping_in.bias", {H}},
+  };
+  const std::string p = "encoder.albert_layer_groups.0.albert_layers.0.";
+  for (const char* proj : {"query", "key", "value", "dense"}) {
+    t.push_back({p + "attention." + proj + ".weight", {H, H}});
+    t.push_back({p + "attention." + proj + ".bias", {H}});
+  }
+  t.push_back({p + "attention.LayerNorm.weight", {H}, TensorSpec::ones});
+  t.push_back({p + "attention.LayerNorm.bias", {H}, TensorSpec::zeros});
+  t.push_back({p + "ffn.weight", {I, H}});
+  t.push_back({p + "ffn.bias", {I}});
+  t.push_back({p + "ffn_output.weight", {H, I}});
+  t.push_back({p + "ffn_output.bias", {H}});
+  t.push_back({p + "full_layer_layer_norm.weight", {H}, TensorSpec::ones});
+  t.push_back({p + "full_layer_layer_norm.bias", {H}, TensorSpec::zeros});
+  t.push_back({"pooler.weight", {H, H}});
+  t.push_back({"pooler.bias", {H}});
+  return t;
+}
+
 // Writes model.safetensors (F32; normal(0, 0.02) weights as in BERT's initializer, LayerNorm 1 / 0) and
 // config.json. Tensors are generated and written one at a time.
-void write_checkpoint(const std::filesystem::path& dir, const Dims& d, std::uint32_t seed) {
-  const auto tensors = bert_tensors(d);
+void write_checkpoint(const std::filesystem::path& dir, Arch arch, const Dims& d, std::uint32_t seed) {
+  const auto tensors = arch == Arch::albert ? albert_tensors(d) : bert_tensors(d);
   nlohmann::json header = nlohmann::json::object();
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
@@ -132,33 +178,47 @@ void write_checkpoint(const std::filesystem::path& dir, const Dims& d, std::uint
       {"type_vocab_size", d.types},    {"pad_token_id", 0},
       {"position_embedding_type", "absolute"},
   };
+  if (arch == Arch::albert) {
+    config["model_type"] = "albert";
+    config["architectures"] = {"AlbertModel"};
+    config["embedding_size"] = d.embedding;
+    config["num_hidden_groups"] = 1;
+    config["inner_group_num"] = 1;
+    config["hidden_act"] = "gelu_new";
+  }
   std::ofstream(dir / "config.json") << config.dump(2) << '\n';
 }
 
-// The checkpoint directory of this run: BERTCPP_BENCH_MODEL, or a random BERT-base written on first use and
-// removed at exit.
+// The checkpoint directory of this run: BERTCPP_BENCH_MODEL (BERT case only), or a random BERT-base /
+// ALBERT-base written on first use and removed at exit.
 class BenchModel {
  public:
-  static const bertcpp::BertModel& get() {
-    static BenchModel instance;
-    return instance.model_;
+  static const bertcpp::BertModel& get(Arch arch) {
+    if (arch == Arch::albert) {
+      static BenchModel albert(Arch::albert);
+      return albert.model_;
+    }
+    static BenchModel bert(Arch::bert);
+    return bert.model_;
   }
 
  private:
-  BenchModel() : model_(load()) {}
+  explicit BenchModel(Arch arch) : model_(load(arch)) {}
   ~BenchModel() {
     std::error_code ec;
     if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ec);
   }
 
-  bertcpp::BertModel load() {
+  bertcpp::BertModel load(Arch arch) {
     std::filesystem::path dir;
-    if (const char* env = std::getenv("BERTCPP_BENCH_MODEL"); env && *env) {
+    if (const char* env = std::getenv("BERTCPP_BENCH_MODEL"); env && *env && arch == Arch::bert) {
       dir = env;
     } else {
-      temp_dir_ = std::filesystem::temp_directory_path() / ("bertcpp-encoder-bench-" + std::to_string(::getpid()));
+      temp_dir_ = std::filesystem::temp_directory_path() /
+                  ("bertcpp-encoder-bench-" + std::string(arch == Arch::albert ? "albert-" : "") +
+                   std::to_string(::getpid()));
       std::filesystem::create_directories(temp_dir_);
-      write_checkpoint(temp_dir_, Dims{}, /*seed=*/1234);
+      write_checkpoint(temp_dir_, arch, dims_of(arch), /*seed=*/1234);
       dir = temp_dir_;
     }
     bertcpp::LoadOptions options;
@@ -174,7 +234,8 @@ double forward_flops(const bertcpp::ModelConfig& c, std::int64_t batch, std::int
   const double T = static_cast<double>(batch * seq), H = static_cast<double>(c.hidden_size),
                I = static_cast<double>(c.intermediate_size), S = static_cast<double>(seq);
   const double per_layer = 2.0 * T * H * (3.0 * H + H + 2.0 * I) + 4.0 * static_cast<double>(batch) * S * S * H;
-  return static_cast<double>(c.num_hidden_layers) * per_layer;
+  const double projection = c.embedding_size != c.hidden_size ? 2.0 * T * static_cast<double>(c.embedding_size) * H : 0.0;
+  return static_cast<double>(c.layers_run()) * per_layer + projection;
 }
 
 // GFLOP/s of `iterations` runs of `flops` each since `start` (wall clock, as UseRealTime reports).
@@ -219,11 +280,11 @@ void BM_OnednnSgemm(benchmark::State& state) {
   state.SetLabel(pd.impl_info_str());
 }
 
-void BM_Encoder(benchmark::State& state) {
+void BM_Encoder(benchmark::State& state, Arch arch) {
   const std::int64_t batch = state.range(0), seq = state.range(1);
   const bertcpp::BertModel* model = nullptr;
   try {
-    model = &BenchModel::get();
+    model = &BenchModel::get(arch);
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -278,7 +339,15 @@ int main(int argc, char** argv) {
         ->UseRealTime();
   }
   for (auto [batch, seq] : {std::pair<int, int>{1, 128}, {8, 128}, {1, 512}, {32, 32}}) {
-    benchmark::RegisterBenchmark("Encoder/BertBase", BM_Encoder)
+    benchmark::RegisterBenchmark("Encoder/BertBase", BM_Encoder, Arch::bert)
+        ->Args({batch, seq})
+        ->ArgNames({"batch", "seq"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(2.0);
+  }
+  for (auto [batch, seq] : {std::pair<int, int>{1, 128}, {8, 128}}) {
+    benchmark::RegisterBenchmark("Encoder/AlbertBase", BM_Encoder, Arch::albert)
         ->Args({batch, seq})
         ->ArgNames({"batch", "seq"})
         ->Unit(benchmark::kMillisecond)
