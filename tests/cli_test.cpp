@@ -193,7 +193,7 @@ TEST_F(Cli, BadLinesBecomeErrorRecordsInPlace) {
        "input_ids[1] = " + std::to_string(c.vocab) + " is outside the vocabulary [0, " + std::to_string(c.vocab) + ")"},
       {R"({"input_ids": [-1]})", "input_ids[0] = -1 is outside the vocabulary"},
       {R"({"input_ids": []})", "\"input_ids\" is empty"},
-      {too_long, "more than max_position_embeddings " + std::to_string(c.max_positions)},
+      {too_long, "more than the model accepts (max_sequence_length " + std::to_string(c.max_positions) + ")"},
       {R"({"input_ids": [1, 2], "token_type_ids": [0]})", "\"token_type_ids\" has 1 values, expected 2"},
       {R"({"input_ids": [1, 2], "token_type_ids": [0, )" + std::to_string(c.type_vocab) + "]}",
        "token_type_ids[1] = " + std::to_string(c.type_vocab) + " is outside [0, " + std::to_string(c.type_vocab) +
@@ -340,7 +340,7 @@ TEST_F(Cli, BenchPrintsTiming) {
   const RunResult too_long = run_cli({"bench", "-m", fixture_dir().string(), "--seq",
                                       std::to_string(c.max_positions + 1)});
   EXPECT_EQ(too_long.status, 2);
-  EXPECT_NE(too_long.err.find("max_position_embeddings"), std::string::npos) << too_long.err;
+  EXPECT_NE(too_long.err.find("max_sequence_length " + std::to_string(c.max_positions)), std::string::npos) << too_long.err;
 }
 
 // `bertcpp tokenize`: plain lines and {"text", "text_pair"} records give the library's encodings, with the

@@ -50,9 +50,9 @@ Batch read_batch(const std::string& path, const RecordLimits& limits) {
 
 // batch x seq_len uniformly random ids of the vocabulary.
 Batch random_batch(const BenchOptions& options, const ModelConfig& config) {
-  if (options.seq_len > config.max_position_embeddings) {
-    throw InvalidArgumentError("--seq " + std::to_string(options.seq_len) + " exceeds max_position_embeddings " +
-                               std::to_string(config.max_position_embeddings));
+  if (options.seq_len > config.max_sequence_length) {
+    throw InvalidArgumentError("--seq " + std::to_string(options.seq_len) + " exceeds the model's max_sequence_length " +
+                               std::to_string(config.max_sequence_length));
   }
   std::mt19937 rng(options.seed);
   std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(config.vocab_size - 1));

@@ -54,7 +54,7 @@ std::optional<TokenRecord> text_record(std::string_view line, const BertModel& m
   }
   bertcpp::EncodeOptions options;
   options.truncation = Truncation::longest_first;
-  options.max_length = static_cast<std::size_t>(model.config().max_position_embeddings);
+  options.max_length = static_cast<std::size_t>(model.config().max_sequence_length);
   const std::string first = text.get<std::string>();
   Encoding enc = pair != json.end() && pair->is_string()
                      ? model.tokenizer().encode(first, pair->get<std::string>(), options)
@@ -230,7 +230,7 @@ Subcommand add_encode(CLI::App& parent) {
       "             token_type_ids (default all 0) and attention_mask (default all 1) are optional; other keys\n"
       "             are ignored.\n"
       "  or text:   {\"text\": \"Hello world!\", \"text_pair\": null}  tokenized with the model directory's\n"
-      "             tokenizer (special tokens added, truncated to max_position_embeddings).\n"
+      "             tokenizer (special tokens added, truncated to the model's max_sequence_length).\n"
       "Output line: {\"last_hidden_state\": [T][H], \"pooler_output\": [H], \"hidden_states\": [L+1][T][H]}\n"
       "             T = the input's length; rows of tokens with attention_mask 0 are zero. pooler_output is\n"
       "             absent with --no-pooler or when the checkpoint has no pooler; hidden_states only with\n"

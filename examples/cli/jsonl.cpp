@@ -1,5 +1,6 @@
 #include "jsonl.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iostream>
@@ -59,7 +60,8 @@ void LineWriter::flush() {
 // ---- input records --------------------------------------------------------------------------------------------
 
 RecordLimits RecordLimits::from(const ModelConfig& config) {
-  return {config.vocab_size, config.type_vocab_size, config.max_position_embeddings};
+  // DistilBERT has no token types (type_vocab_size 0): only 0, which the encoder ignores, is accepted.
+  return {config.vocab_size, std::max<std::int64_t>(config.type_vocab_size, 1), config.max_sequence_length};
 }
 
 namespace {
@@ -153,7 +155,8 @@ TokenRecord parse_token_record(std::string_view line, const RecordLimits& limits
   if (out.input_ids.empty()) throw InvalidArgumentError("\"input_ids\" is empty");
   if (static_cast<std::int64_t>(out.input_ids.size()) > limits.max_length) {
     throw InvalidArgumentError("\"input_ids\" has " + std::to_string(out.input_ids.size()) +
-                               " tokens, more than max_position_embeddings " + std::to_string(limits.max_length));
+                               " tokens, more than the model accepts (max_sequence_length " +
+                               std::to_string(limits.max_length) + ")");
   }
   const std::size_t n = out.input_ids.size();
   out.token_type_ids = optional_array(
