@@ -7,6 +7,12 @@ BertTokenizer (built from vocab.txt with the same do_lower_case / strip_accents 
 or loaded from the model directory for the tokenizer.json configuration); the script stops on any
 disagreement, so the fixtures are what transformers users get.
 
+The roberta_* configurations do the same for the byte-level BPE tokenizer in tests/data/tokenizer/roberta/
+(made by models/make_variant_tokenizers.py): its tokenizer.json as shipped, a directory whose
+tokenizer_config.json turns add_prefix_space on (transformers applies it to the tokenizer.json), and the
+vocab.json + merges.txt path (transformers' RobertaTokenizer from a directory holding only those two files).
+Their windows also carry "tokens", "special_tokens_mask" and "word_ids" (null for special tokens).
+
 Outputs under tests/data/tokenizer/:
   vocab.txt, tokenizer.json          copies of the files the fixtures were made from
   hf/<config>.jsonl.gz               gzip'd JSON lines (gzip keeps the directory small). Line 1: the configuration (tokenizer settings, encode options);
@@ -18,7 +24,7 @@ Outputs under tests/data/tokenizer/:
   ranges into the text the token came from (a for type 0, b for type 1), (0, 0) for special tokens.
   Inputs that HF refuses (truncation cannot meet max_length) have "error": "<HF message>" instead of windows.
 
-    python3 models/make_tokenizer_fixtures.py [--model-dir models/cache/all-MiniLM-L6-v2]
+    python3 models/make_tokenizer_fixtures.py [--model-dir models/cache/all-MiniLM-L6-v2] [--only PREFIX]
 """
 from __future__ import annotations
 
@@ -29,15 +35,23 @@ import json
 import pathlib
 import shutil
 import sys
+import tempfile
 
 import tokenizers
 import transformers
-from tokenizers import Tokenizer, normalizers
+from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "data" / "tokenizer"
 
 UNCASED_JSON = {"file": "tokenizer.json"}
+ROBERTA_JSON = {"bpe_json": "roberta/tokenizer.json"}
+# A directory with roberta/tokenizer.json and this tokenizer_config.json (the C++ test writes it to a temp dir).
+ROBERTA_PREFIX_DIR = {"bpe_dir": "roberta/tokenizer.json", "tokenizer_config": {"add_prefix_space": True}}
+
+
+def roberta_files(add_prefix_space: bool) -> dict:
+    return {"bpe_files": "roberta", "add_prefix_space": add_prefix_space}
 
 
 def vocab_settings(do_lower_case: bool, strip_accents: bool | None, tokenize_chinese_chars: bool) -> dict:
@@ -80,6 +94,35 @@ CONFIGS = {
     "stride_qa": ("tokenizer.json, question (a line) + context (next 4 lines joined by a space), "
                   "only_second to 48 tokens with stride 12",
                   UNCASED_JSON, encode_settings("only_second", 48, 12), "qa"),
+    # ---- byte-level BPE (RoBERTa) ----
+    "roberta_single": ("roberta/tokenizer.json as shipped (byte-level BPE, RobertaProcessing, trim_offsets)",
+                       ROBERTA_JSON, encode_settings(), "single"),
+    "roberta_long": ("roberta/tokenizer.json, 20 consecutive lines joined by a space",
+                     ROBERTA_JSON, encode_settings(), "long"),
+    "roberta_pairs_do_not_truncate": ("roberta/tokenizer.json, pairs of consecutive lines, no truncation",
+                                      ROBERTA_JSON, encode_settings(), "pairs"),
+    "roberta_pairs_longest_first": ("roberta/tokenizer.json, pairs, longest_first to 32 tokens, all windows",
+                                    ROBERTA_JSON, encode_settings("longest_first", 32), "pairs"),
+    "roberta_pairs_only_first": ("roberta/tokenizer.json, pairs, only_first to 32 tokens, all windows",
+                                 ROBERTA_JSON, encode_settings("only_first", 32), "pairs"),
+    "roberta_pairs_only_second": ("roberta/tokenizer.json, pairs, only_second to 32 tokens, all windows",
+                                  ROBERTA_JSON, encode_settings("only_second", 32), "pairs"),
+    "roberta_stride_single": ("roberta/tokenizer.json, single lines, longest_first to 24 tokens with stride 6",
+                              ROBERTA_JSON, encode_settings("longest_first", 24, 6), "single"),
+    "roberta_stride_pairs": ("roberta/tokenizer.json, pairs, longest_first to 24 tokens with stride 6",
+                             ROBERTA_JSON, encode_settings("longest_first", 24, 6), "pairs"),
+    "roberta_stride_qa": ("roberta/tokenizer.json, question + context (4 lines), only_second to 48, stride 12",
+                          ROBERTA_JSON, encode_settings("only_second", 48, 12), "qa"),
+    "roberta_prefix_space": ("roberta/tokenizer.json in a directory whose tokenizer_config.json sets "
+                             "add_prefix_space=true", ROBERTA_PREFIX_DIR, encode_settings(), "single"),
+    "roberta_prefix_space_stride": ("the add_prefix_space=true directory, pairs, longest_first to 24 with stride 6",
+                                    ROBERTA_PREFIX_DIR, encode_settings("longest_first", 24, 6), "pairs"),
+    "roberta_files": ("roberta/vocab.json + merges.txt (transformers' RobertaTokenizer defaults)",
+                      roberta_files(False), encode_settings(), "single"),
+    "roberta_files_prefix_space": ("roberta/vocab.json + merges.txt, add_prefix_space=true",
+                                   roberta_files(True), encode_settings(), "single"),
+    "roberta_files_stride_pairs": ("roberta/vocab.json + merges.txt, pairs, longest_first to 24 with stride 6",
+                                   roberta_files(False), encode_settings("longest_first", 24, 6), "pairs"),
 }
 
 
@@ -104,6 +147,45 @@ def text_of(corpus: list[str], ref: int | list[int] | None) -> str | None:
 
 
 # ---- reference: tokenizers ---------------------------------------------------------------------------------
+def is_bpe(settings: dict) -> bool:
+    return any(key in settings for key in ("bpe_json", "bpe_dir", "bpe_files"))
+
+
+def files_only_dir(tmp: pathlib.Path) -> pathlib.Path:
+    """A directory with roberta/vocab.json and merges.txt only (what transformers converts from)."""
+    d = tmp / "roberta_files"
+    d.mkdir(exist_ok=True)
+    for name in ("vocab.json", "merges.txt"):
+        shutil.copyfile(OUT / "roberta" / name, d / name)
+    return d
+
+
+def prefix_space_dir(tmp: pathlib.Path, settings: dict) -> pathlib.Path:
+    """roberta/tokenizer.json next to the configuration's tokenizer_config.json."""
+    d = tmp / "roberta_dir"
+    d.mkdir(exist_ok=True)
+    shutil.copyfile(OUT / settings["bpe_dir"], d / "tokenizer.json")
+    (d / "tokenizer_config.json").write_text(json.dumps(settings["tokenizer_config"]))
+    return d
+
+
+def bpe_base(settings: dict, tmp: pathlib.Path) -> Tokenizer:
+    """The tokenizers object for a BPE configuration, built independently of transformers where possible."""
+    if "bpe_json" in settings:
+        return Tokenizer.from_file(str(OUT / settings["bpe_json"]))
+    if "bpe_dir" in settings:
+        tok = Tokenizer.from_file(str(OUT / settings["bpe_dir"]))
+        prefix = settings["tokenizer_config"]["add_prefix_space"]
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=prefix)
+        tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True,
+                                                          add_prefix_space=prefix)
+        return tok
+    # vocab.json + merges.txt: transformers' conversion is the reference (there is no tokenizer.json).
+    converted = transformers.RobertaTokenizer.from_pretrained(str(files_only_dir(tmp)),
+                                                              add_prefix_space=settings["add_prefix_space"])
+    return copy.deepcopy(converted.backend_tokenizer)
+
+
 def hf_tokenizer(base: Tokenizer, settings: dict, encode: dict) -> Tokenizer:
     tok = copy.deepcopy(base)
     tok.no_padding()
@@ -122,23 +204,41 @@ def flat_offsets(offsets) -> list[int]:
     return [x for pair in offsets for x in pair]
 
 
-def windows_of(encoding) -> list[dict]:
-    return [{"ids": e.ids, "type_ids": e.type_ids, "offsets": flat_offsets(e.offsets)}
-            for e in [encoding, *encoding.overflowing]]
+def windows_of(encoding, details: bool = False) -> list[dict]:
+    windows = []
+    for e in [encoding, *encoding.overflowing]:
+        w = {"ids": e.ids, "type_ids": e.type_ids, "offsets": flat_offsets(e.offsets)}
+        if details:
+            w.update(tokens=e.tokens, special_tokens_mask=e.special_tokens_mask, word_ids=e.word_ids)
+        windows.append(w)
+    return windows
 
 
-def encode_reference(tok: Tokenizer, text: str, pair: str | None) -> dict:
+def without_details(result: dict) -> dict:
+    if "windows" not in result:
+        return result
+    return {"windows": [{k: w[k] for k in ("ids", "type_ids", "offsets")} for w in result["windows"]]}
+
+
+def encode_reference(tok: Tokenizer, text: str, pair: str | None, details: bool = False) -> dict:
     try:
         encoding = tok.encode(text, pair) if pair is not None else tok.encode(text)
     except BaseException as error:  # tokenizers raises Exception, or PanicException (a BaseException)
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         return {"error": str(error).splitlines()[0]}
-    return {"windows": windows_of(encoding)}
+    return {"windows": windows_of(encoding, details)}
 
 
 # ---- cross-check: transformers -----------------------------------------------------------------------------
-def transformers_tokenizer(settings: dict, model_dir: pathlib.Path):
+def transformers_tokenizer(settings: dict, model_dir: pathlib.Path, tmp: pathlib.Path):
+    if "bpe_json" in settings:
+        return transformers.AutoTokenizer.from_pretrained(str((OUT / settings["bpe_json"]).parent))
+    if "bpe_dir" in settings:
+        return transformers.AutoTokenizer.from_pretrained(str(prefix_space_dir(tmp, settings)))
+    if "bpe_files" in settings:  # a fresh conversion, not the object the reference was copied from
+        return transformers.RobertaTokenizer.from_pretrained(str(files_only_dir(tmp)),
+                                                             add_prefix_space=settings["add_prefix_space"])
     if "vocab" in settings:
         return transformers.BertTokenizer(
             vocab=str(model_dir / "vocab.txt"), do_lower_case=settings["do_lower_case"],
@@ -171,7 +271,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", default=str(ROOT / "models" / "cache" / "all-MiniLM-L6-v2"))
     parser.add_argument("--no-cross-check", action="store_true", help="skip the transformers cross-check")
+    parser.add_argument("--only", default="", help="make only the configurations whose name starts with this")
     args = parser.parse_args()
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="bertcpp_fixtures_"))
     model_dir = pathlib.Path(args.model_dir)
     transformers.logging.set_verbosity_error()
 
@@ -183,8 +285,11 @@ def main() -> int:
 
     failures = 0
     for name, (description, settings, encode, kind) in CONFIGS.items():
-        tok = hf_tokenizer(base, settings, encode)
-        reference = None if args.no_cross_check else transformers_tokenizer(settings, model_dir)
+        if not name.startswith(args.only):
+            continue
+        details = is_bpe(settings)
+        tok = hf_tokenizer(bpe_base(settings, tmp) if details else base, settings, encode)
+        reference = None if args.no_cross_check else transformers_tokenizer(settings, model_dir, tmp)
         header = {"config": name, "description": description, "tokenizer": settings, "encode": encode,
                   "inputs": kind, "corpus": "corpus.jsonl", "corpus_lines": len(corpus),
                   "made_by": f"tokenizers {tokenizers.__version__}, "
@@ -192,10 +297,10 @@ def main() -> int:
         records, n_windows, n_tokens, n_errors = [], 0, 0, 0
         for a, b in inputs_for(kind, len(corpus)):
             text, pair = text_of(corpus, a), text_of(corpus, b)
-            result = encode_reference(tok, text, pair)
+            result = encode_reference(tok, text, pair, details)
             if reference is not None:
                 check = encode_transformers(reference, text, pair, encode)
-                if check != result:
+                if check != without_details(result):
                     failures += 1
                     print(f"{name}: tokenizers and transformers disagree on a={a} b={b}:\n"
                           f"  tokenizers:   {json.dumps(result)[:400]}\n  transformers: {json.dumps(check)[:400]}",
@@ -215,6 +320,7 @@ def main() -> int:
             f.write(("\n".join(lines) + "\n").encode("utf-8"))  # mtime 0: the same inputs give the same bytes
         print(f"{name:22s} {len(records):5d} inputs {n_windows:6d} windows {n_tokens:7d} tokens "
               f"{n_errors:4d} errors  {path.stat().st_size / 1e3:7.1f} kB")
+    shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         print(f"{failures} records differ between tokenizers and transformers", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-// bertcpp/tokenizer.hpp - Hugging Face compatible tokenization (WordPiece with the BERT normalizer).
+// bertcpp/tokenizer.hpp - Hugging Face compatible tokenization: WordPiece with the BERT normalizer (BERT,
+// ELECTRA, DistilBERT) and byte-level BPE (RoBERTa, GPT-2 style); see docs/tokenizer.md for what each supports.
 //
 //   auto tok = bertcpp::Tokenizer::load("models/cache/all-MiniLM-L6-v2");  // tokenizer.json or vocab.txt
 //   bertcpp::Encoding enc = tok.encode("Hello, world!");
@@ -60,7 +61,7 @@ struct Encoding {
   std::vector<std::int32_t> token_type_ids;
   std::vector<std::int32_t> attention_mask;
   std::vector<std::int32_t> special_tokens_mask;  // 1 for [CLS], [SEP], padding
-  std::vector<std::string> tokens;                 // e.g. "[CLS]", "hello", "##s"
+  std::vector<std::string> tokens;                 // e.g. "[CLS]", "hello", "##s"; BPE: "<s>", "Ġworld"
   std::vector<std::int64_t> word_ids;              // index of the pre-tokenized word; -1 (Python None) for specials
   std::vector<std::int32_t> sequence_ids;          // 0 (first text), 1 (pair), -1 for specials and padding
   std::vector<Offset> byte_offsets;                // byte ranges into the UTF-8 text the token came from
@@ -72,8 +73,10 @@ struct Encoding {
 
 class Tokenizer {
  public:
-  // From a model directory: tokenizer.json when present (it decides, as in transformers' fast tokenizer),
-  // else vocab.txt with tokenizer_config.json / special_tokens_map.json.
+  // From a model directory: tokenizer.json when present (it decides, as in transformers' fast tokenizer; for a
+  // BPE model tokenizer_config.json's add_prefix_space / trim_offsets override it, as transformers does), else
+  // vocab.txt (WordPiece) or vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json /
+  // special_tokens_map.json.
   static Tokenizer load(const std::filesystem::path& dir);
   static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
 
@@ -89,16 +92,31 @@ class Tokenizer {
   };
   static Tokenizer from_vocab(const std::filesystem::path& vocab_txt, const WordPieceOptions& options);
 
+  // RoBERTa settings for vocab.json + merges.txt (transformers' RobertaTokenizer arguments and defaults).
+  struct BpeOptions {
+    bool add_prefix_space = false;  // a space before the text, so its first word is encoded like the others
+    bool trim_offsets = true;       // offsets leave out the spaces a token starts or ends with
+    std::size_t model_max_length = 512;
+    std::string bos_token = "<s>", eos_token = "</s>", unk_token = "<unk>", sep_token = "</s>", cls_token = "<s>",
+                pad_token = "<pad>", mask_token = "<mask>";
+    // "<mask>" also takes the whitespace before it. transformers 5 (the reference) leaves it off unless
+    // tokenizer_config.json's mask_token says {"lstrip": true}; transformers 4 turned it on.
+    bool mask_lstrip = false;
+  };
+  static Tokenizer from_bpe_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                  const BpeOptions& options);
+
   Encoding encode(std::string_view text, const EncodeOptions& options = {}) const;
   Encoding encode(std::string_view text, std::string_view text_pair, const EncodeOptions& options = {}) const;
   // Padding::longest pads every encoding to the longest one of the batch.
   std::vector<Encoding> encode_batch(std::span<const std::string> texts, const EncodeOptions& options = {}) const;
 
-  // Ids -> text: "##" pieces joined to the previous token, special tokens skipped when asked, and
-  // transformers' clean_up_tokenization_spaces applied (" ." -> ".", " ' " -> "'", ...).
+  // Ids -> text with the tokenizer's decoder, special tokens skipped when asked. WordPiece: "##" pieces joined
+  // to the previous token and clean_up_tokenization_spaces applied (" ." -> ".", " ' " -> "'", ...). Byte-level
+  // BPE: the bytes the tokens stand for, as UTF-8 (invalid sequences become U+FFFD), nothing cleaned up.
   std::string decode(std::span<const std::int32_t> ids, bool skip_special_tokens = true) const;
   // Token strings -> text with the same decoder (transformers' convert_tokens_to_string); the strings need not be
-  // in the vocabulary, e.g. {"new", "york", "##er"} -> "new yorker".
+  // in the vocabulary, e.g. {"new", "york", "##er"} -> "new yorker", {"Ġnew", "Ġyork"} -> " new york".
   std::string convert_tokens_to_string(std::span<const std::string> tokens) const;
 
   std::optional<std::int32_t> token_to_id(std::string_view token) const;
@@ -109,7 +127,7 @@ class Tokenizer {
   std::int32_t cls_token_id() const noexcept;
   std::int32_t sep_token_id() const noexcept;
   std::int32_t pad_token_id() const noexcept;
-  std::int32_t unk_token_id() const noexcept;
+  std::int32_t unk_token_id() const noexcept;  // -1 when the tokenizer has none
   std::optional<std::int32_t> mask_token_id() const noexcept;
 
   Tokenizer(const Tokenizer&) = default;

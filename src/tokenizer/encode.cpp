@@ -12,28 +12,7 @@
 namespace bertcpp {
 namespace {
 
-using tokenizer::NormalizedText;
 using tokenizer::TextSplit;
-using tokenizer::WordPiecePiece;
-
-// Long plain stretches are normalized in chunks of about this many bytes, cut where a word must end anyway.
-constexpr std::size_t kChunkBytes = 1 << 16;
-
-// Pre-tokenizer classes of ASCII bytes (after normalization): 0 word, 1 whitespace, 2 punctuation.
-struct AsciiClasses {
-  std::uint8_t cls[128];
-  AsciiClasses() {
-    for (char32_t b = 0; b < 128; ++b)
-      cls[b] = tokenizer::unicode::is_whitespace(b) ? 1 : tokenizer::unicode::is_punctuation(b) ? 2 : 0;
-  }
-};
-const AsciiClasses kAscii;
-
-// A byte where a chunk may end: the byte starts a new word whatever the normalizer does to it (space, tab,
-// newline, return, or ASCII punctuation, which is isolated).
-bool is_cut_byte(unsigned char b) {
-  return b == ' ' || b == '\t' || b == '\n' || b == '\r' || (b < 128 && kAscii.cls[b] == 2);
-}
 
 // Converts nondecreasing byte offsets of valid UTF-8 to code-point offsets in amortized O(1).
 class CharOffsetConverter {
@@ -50,143 +29,23 @@ class CharOffsetConverter {
   std::size_t byte_ = 0, char_ = 0;
 };
 
-struct Scratch {
-  std::vector<TextSplit> raw_splits, normalized_splits;
-  NormalizedText normalized;
-  std::vector<WordPiecePiece> pieces;
-};
-
-class SequenceBuilder {
- public:
-  SequenceBuilder(const Tokenizer::Impl& impl, std::string_view text, int sequence, Encoding& out,
-                  Scratch& scratch)
-      : impl_(impl), text_(text), sequence_(sequence), out_(out), scratch_(scratch) {}
-
-  void run() {
-    auto& raw = scratch_.raw_splits;
-    raw.clear();
-    impl_.raw_matcher.split(text_, 0, text_.size(), raw);
-    for (const TextSplit& split : raw) {
-      if (split.token >= 0) {
-        const auto& added = impl_.added_tokens[static_cast<std::size_t>(split.token)];
-        push(added.id, std::string(text_.substr(split.begin, split.end - split.begin)), split.begin, split.end);
-        ++word_;
-        continue;
-      }
-      std::size_t pos = split.begin;
-      while (pos < split.end) {
-        std::size_t cut = split.end;
-        if (impl_.normalized_matcher.empty() && impl_.has_pre_tokenizer && split.end - pos > kChunkBytes) {
-          cut = pos + kChunkBytes;
-          while (cut < split.end && !is_cut_byte(static_cast<unsigned char>(text_[cut]))) ++cut;
-        }
-        normalize_and_tokenize(pos, cut);
-        pos = cut;
-      }
-    }
-  }
-
- private:
-  void normalize_and_tokenize(std::size_t begin, std::size_t end) {
-    NormalizedText& norm = scratch_.normalized;
-    norm.clear();
-    if (impl_.has_normalizer) {
-      impl_.normalizer.normalize(text_, begin, end, norm);
+// Added tokens of the original text become one word each; the plain text between them goes to the model
+// pipeline, one call per stretch.
+void build_sequence(const Tokenizer::Impl& impl, std::string_view text, tokenizer::TokenSink& sink) {
+  thread_local std::vector<TextSplit> raw;
+  raw.clear();
+  impl.raw_matcher.split(text, 0, text.size(), raw);
+  const tokenizer::NormalizedAddedTokens normalized{impl.normalized_matcher, impl.added_tokens};
+  for (const TextSplit& split : raw) {
+    if (split.token >= 0) {
+      const auto& added = impl.added_tokens[static_cast<std::size_t>(split.token)];
+      sink.push(added.id, added.content, split.begin, split.end);  // lstrip / rstrip: the range takes the spaces
+      sink.end_word();
     } else {
-      norm.text.assign(text_.substr(begin, end - begin));
-      norm.orig.resize(norm.text.size());
-      for (std::size_t i = 0; i < norm.text.size(); ++i) {
-        // Alignment to the start of the code point each byte belongs to.
-        std::size_t s = begin + i;
-        while ((static_cast<unsigned char>(text_[s]) & 0xC0) == 0x80) --s;
-        norm.orig[i] = static_cast<std::uint32_t>(s);
-      }
-    }
-    if (impl_.normalized_matcher.empty()) {
-      pre_tokenize(0, norm.text.size());
-      return;
-    }
-    auto& splits = scratch_.normalized_splits;
-    splits.clear();
-    impl_.normalized_matcher.split(norm.text, 0, norm.text.size(), splits);
-    // pre_tokenize reuses scratch vectors other than these splits, so iterate over a copy of the bounds.
-    const std::vector<TextSplit> local(splits.begin(), splits.end());
-    for (const TextSplit& s : local) {
-      if (s.token >= 0) {
-        const auto& added = impl_.added_tokens[static_cast<std::size_t>(s.token)];
-        push(added.id, norm.text.substr(s.begin, s.end - s.begin), orig_begin(s.begin), orig_end(s.end));
-        ++word_;
-      } else {
-        pre_tokenize(s.begin, s.end);
-      }
+      impl.model->encode(text, split.begin, split.end, normalized, sink);
     }
   }
-
-  std::size_t orig_begin(std::size_t norm_byte) const { return scratch_.normalized.orig[norm_byte]; }
-  std::size_t orig_end(std::size_t norm_end) const {
-    const std::size_t start = scratch_.normalized.orig[norm_end - 1];
-    return start + tokenizer::utf8_seq_len(static_cast<unsigned char>(text_[start]));
-  }
-
-  // BertPreTokenizer: split on whitespace (removed) and punctuation (each one its own word).
-  void pre_tokenize(std::size_t begin, std::size_t end) {
-    const std::string& s = scratch_.normalized.text;
-    if (!impl_.has_pre_tokenizer) {
-      if (begin < end) word(begin, end);
-      return;
-    }
-    std::size_t word_start = begin;
-    std::size_t pos = begin;
-    while (pos < end) {
-      const auto b = static_cast<unsigned char>(s[pos]);
-      std::size_t next = pos;
-      int cls;
-      if (b < 0x80) {
-        cls = kAscii.cls[b];
-        next = pos + 1;
-      } else {
-        const char32_t cp = tokenizer::decode_utf8(s.data(), next);
-        cls = tokenizer::unicode::is_whitespace(cp) ? 1 : tokenizer::unicode::is_punctuation(cp) ? 2 : 0;
-      }
-      if (cls != 0) {
-        if (word_start < pos) word(word_start, pos);
-        if (cls == 2) word(pos, next);
-        word_start = next;
-      }
-      pos = next;
-    }
-    if (word_start < end) word(word_start, end);
-  }
-
-  void word(std::size_t begin, std::size_t end) {
-    const std::string& s = scratch_.normalized.text;
-    auto& pieces = scratch_.pieces;
-    pieces.clear();
-    impl_.model.tokenize(std::string_view(s).substr(begin, end - begin), pieces);
-    for (const WordPiecePiece& p : pieces) {
-      push(p.id, impl_.model.id_to_token(p.id), orig_begin(begin + p.begin), orig_end(begin + p.end));
-    }
-    ++word_;
-  }
-
-  void push(std::int32_t id, const std::string& token, std::size_t begin, std::size_t end) {
-    out_.input_ids.push_back(id);
-    out_.token_type_ids.push_back(sequence_);
-    out_.attention_mask.push_back(1);
-    out_.special_tokens_mask.push_back(0);
-    out_.tokens.push_back(token);
-    out_.word_ids.push_back(word_);
-    out_.sequence_ids.push_back(sequence_);
-    out_.byte_offsets.push_back({begin, end});
-  }
-
-  const Tokenizer::Impl& impl_;
-  std::string_view text_;
-  int sequence_;
-  Encoding& out_;
-  Scratch& scratch_;
-  std::int64_t word_ = 0;
-};
+}
 
 }  // namespace
 
@@ -204,7 +63,6 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, s
     throw InvalidArgumentError(std::string(what) + ": " + std::to_string(text.size()) +
                                " bytes is more than the 4 GiB - 1 a single text may have");
   }
-  thread_local Scratch scratch;
   Encoding e;
   const std::size_t expected = text.size() / 3 + 4;  // about 4 bytes per token in English text
   e.input_ids.reserve(expected);
@@ -215,7 +73,8 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, s
   e.word_ids.reserve(expected);
   e.sequence_ids.reserve(expected);
   e.byte_offsets.reserve(expected);
-  SequenceBuilder(*this, text, sequence, e, scratch).run();
+  tokenizer::TokenSink sink(e, sequence);
+  build_sequence(*this, text, sink);
   if (ascii) {
     e.char_offsets = e.byte_offsets;
   } else {
@@ -275,7 +134,8 @@ void Tokenizer::Impl::merge_template_simple(Encoding& a, Encoding* b, bool add_s
   }
 }
 
-Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions& options) const {
+Encoding Tokenizer::Impl::post_process(Encoding a, std::string_view text_a, std::optional<Encoding> b,
+                                       std::string_view text_b, const EncodeOptions& options) const {
   const bool is_pair = b.has_value();
   if (options.truncation != Truncation::do_not_truncate) {
     const std::size_t max_length = options.max_length ? options.max_length : model_max_length;
@@ -299,6 +159,15 @@ Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, co
     tokenizer::truncate_encodings(a, is_pair ? &*b : nullptr, max_length - n_added, options.stride, strategy);
   }
 
+  if (post_processor.trim_offsets) {
+    const auto trim = [&](Encoding& e, std::string_view text) {
+      tokenizer::trim_byte_level_offsets(e, text, post_processor.trim_add_prefix_space);
+      for (Encoding& window : e.overflowing) tokenizer::trim_byte_level_offsets(window, text, post_processor.trim_add_prefix_space);
+    };
+    trim(a, text_a);
+    if (is_pair) trim(*b, text_b);
+  }
+
   // tokenizers' PostProcessor::process: each sequence gets its index as type id, then the template applies.
   std::fill(a.token_type_ids.begin(), a.token_type_ids.end(), 0);
   if (is_pair) std::fill(b->token_type_ids.begin(), b->token_type_ids.end(), 1);
@@ -320,6 +189,8 @@ Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, co
       if (piece.is_sequence) {
         Encoding part = piece.sequence == 0 ? a : *b;
         std::fill(part.token_type_ids.begin(), part.token_type_ids.end(), piece.type_id);
+        for (Encoding& window : part.overflowing)  // the template's type id holds in every window
+          std::fill(window.token_type_ids.begin(), window.token_type_ids.end(), piece.type_id);
         add(std::move(part));
       } else if (options.add_special_tokens) {
         const TemplateSpecial& special = post_processor.specials.at(piece.special);
@@ -356,13 +227,12 @@ Encoding Tokenizer::Impl::post_process(Encoding a, std::optional<Encoding> b, co
 std::optional<std::int32_t> Tokenizer::Impl::token_to_id(std::string_view token) const {
   for (const auto& added : added_tokens)
     if (added.content == token) return added.id;
-  return model.token_to_id(token);
+  return model->token_to_id(token);
 }
 
 const std::string* Tokenizer::Impl::id_to_token(std::int32_t id) const {
   if (auto it = added_by_id.find(id); it != added_by_id.end()) return &added_tokens[it->second].content;
-  if (id >= 0 && static_cast<std::size_t>(id) < model.size()) return &model.id_to_token(id);
-  return nullptr;
+  return model->id_to_token(id);
 }
 
 }  // namespace bertcpp

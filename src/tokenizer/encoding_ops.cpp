@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "bertcpp/error.hpp"
+#include "tokenizer/unicode.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {
@@ -33,7 +35,43 @@ void append(std::vector<T>& to, const std::vector<T>& from) {
   to.insert(to.end(), from.begin(), from.end());
 }
 
+// Leading / trailing code points of a token string that count as spaces for trim_byte_level_offsets.
+std::pair<std::size_t, std::size_t> space_counts(std::string_view token) {
+  thread_local std::vector<bool> spaces;
+  spaces.clear();
+  for (std::size_t pos = 0; pos < token.size();) {
+    const char32_t cp = decode_utf8(token.data(), pos);
+    spaces.push_back(cp == 0x120 || unicode::is_whitespace(cp));  // 'Ġ' is the byte alphabet's ' '
+  }
+  std::size_t leading = 0, trailing = 0;
+  while (leading < spaces.size() && spaces[leading]) ++leading;
+  while (trailing < spaces.size() && spaces[spaces.size() - 1 - trailing]) ++trailing;
+  return {leading, trailing};
+}
+
 }  // namespace
+
+void trim_byte_level_offsets(Encoding& encoding, std::string_view text, bool add_prefix_space) {
+  for (std::size_t i = 0; i < encoding.size(); ++i) {
+    auto [leading, trailing] = space_counts(encoding.tokens[i]);
+    if (leading == 0 && trailing == 0) continue;
+    Offset& chars = encoding.char_offsets[i];
+    Offset& bytes = encoding.byte_offsets[i];
+    if (leading > 0) {
+      const bool first = i == 0 || chars.begin == 0;
+      if (first && add_prefix_space && leading == 1) leading = 0;
+      const std::size_t target = std::min(chars.begin + leading, chars.end);
+      for (; chars.begin < target; ++chars.begin) bytes.begin += utf8_seq_len(static_cast<unsigned char>(text[bytes.begin]));
+    }
+    if (trailing > 0 && chars.end >= trailing) {
+      const std::size_t target = std::max(chars.end - trailing, chars.begin);
+      for (; chars.end > target; --chars.end) {
+        do --bytes.end;
+        while ((static_cast<unsigned char>(text[bytes.end]) & 0xC0) == 0x80);
+      }
+    }
+  }
+}
 
 void truncate(Encoding& encoding, std::size_t max_len, std::size_t stride) {
   const std::size_t len = encoding.size();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bertcpp/tokenizer.hpp"
 
@@ -25,6 +26,13 @@ void merge_with(Encoding& encoding, const Encoding& pair);
 // Right padding to target_length, applied to the overflowing windows too.
 void pad(Encoding& encoding, std::size_t target_length, std::int32_t pad_id, std::int32_t pad_type_id,
          const std::string& pad_token);
+
+// tokenizers' ByteLevel process_offsets (RobertaProcessing / ByteLevel with trim_offsets): each token's offsets
+// lose the spaces its string starts or ends with ('Ġ' or whitespace characters), counted in code points on the
+// char offsets as tokenizers does (byte offsets follow through `text`, the text the encoding came from). The
+// first token (index 0, or offset 0) keeps a single leading space when add_prefix_space put it there.
+// Overflowing windows are not touched (the caller applies this to each).
+void trim_byte_level_offsets(Encoding& encoding, std::string_view text, bool add_prefix_space);
 
 enum class TruncationStrategy { longest_first, only_first, only_second };
 

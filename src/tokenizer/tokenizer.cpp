@@ -5,7 +5,7 @@
 
 #include "bertcpp/error.hpp"
 #include "tokenizer/encoding_ops.hpp"
-#include "tokenizer/tokenizer_impl.hpp"
+#include "tokenizer/loaders.hpp"
 
 namespace bertcpp {
 
@@ -17,12 +17,12 @@ void Tokenizer::Impl::finalize(const std::string& cls_token, const std::string& 
     const auto& t = added_tokens[i];
     added_by_id.emplace(t.id, i);
     raw_patterns.push_back(t.content);
-    normalized_patterns.push_back(t.normalized && has_normalizer ? normalizer.normalize(t.content) : t.content);
+    normalized_patterns.push_back(t.normalized ? model->normalize(t.content) : t.content);
     (t.normalized ? normalized_which : raw_which).push_back(i);
   }
   raw_matcher = tokenizer::AddedTokenMatcher(added_tokens, raw_patterns, raw_which);
   normalized_matcher = tokenizer::AddedTokenMatcher(added_tokens, normalized_patterns, normalized_which);
-  unk_id = model.unk_id();
+  unk_id = model->unk_id().value_or(-1);
   if (auto id = token_to_id(cls_token)) cls_id = *id;
   if (auto id = token_to_id(sep_token)) sep_id = *id;
   if (auto id = token_to_id(pad_token_name)) {
@@ -40,16 +40,25 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir, ec)) {
     throw IoError(dir.string() + ": not a directory (expected a model directory with tokenizer.json or vocab.txt)");
   }
+  // The files transformers would use, in its order of preference.
   const auto json = dir / "tokenizer.json";
   if (std::filesystem::exists(json, ec)) return Tokenizer(tokenizer::load_tokenizer_json(json, &dir));
   const auto vocab = dir / "vocab.txt";
-  if (!std::filesystem::exists(vocab, ec)) {
-    throw IoError(dir.string() + ": neither tokenizer.json nor vocab.txt found");
+  if (std::filesystem::exists(vocab, ec)) {
+    WordPieceOptions options;
+    bool has_max = false;
+    tokenizer::read_tokenizer_config(dir, options, has_max);
+    return Tokenizer(tokenizer::load_vocab(vocab, options));
   }
-  WordPieceOptions options;
-  bool has_max = false;
-  tokenizer::read_tokenizer_config(dir, options, has_max);
-  return Tokenizer(tokenizer::load_vocab(vocab, options));
+  const auto vocab_json = dir / "vocab.json", merges = dir / "merges.txt";
+  if (std::filesystem::exists(vocab_json, ec) && std::filesystem::exists(merges, ec)) {
+    BpeOptions options;
+    bool has_max = false;
+    tokenizer::read_bpe_config(dir, options, has_max);
+    return Tokenizer(tokenizer::load_bpe_files(vocab_json, merges, options));
+  }
+  throw IoError(dir.string() + ": no tokenizer files found (expected tokenizer.json, vocab.txt, or vocab.json "
+                "with merges.txt)");
 }
 
 Tokenizer Tokenizer::from_tokenizer_json(const std::filesystem::path& file) {
@@ -60,14 +69,19 @@ Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt, const Wo
   return Tokenizer(tokenizer::load_vocab(vocab_txt, options));
 }
 
+Tokenizer Tokenizer::from_bpe_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                    const BpeOptions& options) {
+  return Tokenizer(tokenizer::load_bpe_files(vocab_json, merges_txt, options));
+}
+
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
-  return impl_->post_process(impl_->encode_sequence(text, 0, "text"), std::nullopt, options);
+  return impl_->post_process(impl_->encode_sequence(text, 0, "text"), text, std::nullopt, {}, options);
 }
 
 Encoding Tokenizer::encode(std::string_view text, std::string_view text_pair, const EncodeOptions& options) const {
   Encoding a = impl_->encode_sequence(text, 0, "text");
   Encoding b = impl_->encode_sequence(text_pair, 1, "text_pair");
-  return impl_->post_process(std::move(a), std::move(b), options);
+  return impl_->post_process(std::move(a), text, std::move(b), text_pair, options);
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string> texts, const EncodeOptions& options) const {
@@ -101,7 +115,7 @@ std::string Tokenizer::id_to_token(std::int32_t id) const {
 }
 
 std::size_t Tokenizer::vocab_size() const noexcept {
-  std::size_t n = impl_->model.size();
+  std::size_t n = impl_->model->vocab_size();
   for (const auto& t : impl_->added_tokens) n = std::max(n, static_cast<std::size_t>(t.id) + 1);
   return n;
 }

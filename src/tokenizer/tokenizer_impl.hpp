@@ -1,11 +1,13 @@
 // The loaded state behind bertcpp::Tokenizer: one immutable pipeline
-//   added tokens (original text) -> BertNormalizer -> added tokens (normalized text) -> BertPreTokenizer
-//   -> WordPiece -> post-processor template -> truncation / padding.
+//   added tokens (original text) -> SegmentEncoder (normalizer, normalized added tokens, pre-tokenizer, model)
+//   -> truncation -> post-processor template -> padding.
+// The SegmentEncoder (segment_encoder.hpp) is the only family-specific part: WordPiece, byte-level BPE, ...
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -13,8 +15,7 @@
 
 #include "bertcpp/tokenizer.hpp"
 #include "tokenizer/added_tokens.hpp"
-#include "tokenizer/normalizer.hpp"
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/segment_encoder.hpp"
 
 namespace bertcpp {
 
@@ -32,9 +33,12 @@ struct TemplateSpecial {
 };
 
 struct PostProcessor {
-  bool present = false;
+  bool present = false;  // a template (TemplateProcessing, BertProcessing, RobertaProcessing)
   std::vector<TemplatePiece> single, pair;
   std::unordered_map<std::string, TemplateSpecial> specials;
+  // ByteLevel offset trimming (RobertaProcessing or ByteLevel with trim_offsets), after truncation.
+  bool trim_offsets = false;
+  bool trim_add_prefix_space = false;
 
   std::size_t added_tokens(bool is_pair) const;
 };
@@ -42,10 +46,8 @@ struct PostProcessor {
 struct Tokenizer::Impl {
   std::string source;  // file the tokenizer came from, for messages
 
-  bool has_normalizer = false;
-  tokenizer::Normalizer normalizer;
-  bool has_pre_tokenizer = true;  // BertPreTokenizer; absent: every normalized piece is one word
-  tokenizer::WordPiece model;
+  // The text between added tokens -> tokens; never null once loaded.
+  std::unique_ptr<const tokenizer::SegmentEncoder> model;
 
   std::vector<tokenizer::AddedToken> added_tokens;
   tokenizer::AddedTokenMatcher raw_matcher;         // tokens with normalized == false
@@ -53,10 +55,6 @@ struct Tokenizer::Impl {
   std::unordered_map<std::int32_t, std::size_t> added_by_id;
 
   PostProcessor post_processor;
-
-  bool has_decoder = true;
-  std::string decoder_prefix = "##";
-  bool decoder_cleanup = true;
 
   std::size_t model_max_length = 512;
   std::int32_t cls_id = -1, sep_id = -1, pad_id = -1, unk_id = -1;
@@ -69,7 +67,9 @@ struct Tokenizer::Impl {
 
   // One sequence, before truncation and special tokens: type_ids and sequence_ids are `sequence`.
   Encoding encode_sequence(std::string_view text, int sequence, std::string_view what) const;
-  Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions& options) const;
+  // text_a / text_b: the texts a and b came from (offset trimming steps over their characters).
+  Encoding post_process(Encoding a, std::string_view text_a, std::optional<Encoding> b, std::string_view text_b,
+                        const EncodeOptions& options) const;
   // The template applied when no sequence has overflowing windows (same result as the general merge).
   void merge_template_simple(Encoding& a, Encoding* b, bool add_special_tokens, Encoding& out) const;
   std::optional<std::int32_t> token_to_id(std::string_view token) const;
