@@ -189,8 +189,9 @@ Encoding Tokenizer::Impl::post_process(Encoding a, std::string_view text_a, std:
       if (piece.is_sequence) {
         Encoding part = piece.sequence == 0 ? a : *b;
         std::fill(part.token_type_ids.begin(), part.token_type_ids.end(), piece.type_id);
-        for (Encoding& window : part.overflowing)  // the template's type id holds in every window
-          std::fill(window.token_type_ids.begin(), window.token_type_ids.end(), piece.type_id);
+        if (post_processor.retype_overflowing)
+          for (Encoding& window : part.overflowing)
+            std::fill(window.token_type_ids.begin(), window.token_type_ids.end(), piece.type_id);
         add(std::move(part));
       } else if (options.add_special_tokens) {
         const TemplateSpecial& special = post_processor.specials.at(piece.special);

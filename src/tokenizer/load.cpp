@@ -250,6 +250,7 @@ void set_roberta_processing(PostProcessor& pp, const std::pair<std::string, std:
              special_piece(sep.first, 0), sequence_piece(1, 0), special_piece(sep.first, 0)};
   pp.trim_offsets = trim_offsets;
   pp.trim_add_prefix_space = add_prefix_space;
+  pp.retype_overflowing = true;
 }
 
 void read_tokenizer_config(const std::filesystem::path& dir, Tokenizer::WordPieceOptions& options,

@@ -5,6 +5,7 @@
 
 #include "bertcpp/error.hpp"
 #include "tokenizer/encoding_ops.hpp"
+#include "tokenizer/sentencepiece_encoder.hpp"
 #include "tokenizer/loaders.hpp"
 
 namespace bertcpp {
@@ -41,6 +42,8 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
     throw IoError(dir.string() + ": not a directory (expected a model directory with tokenizer.json or vocab.txt)");
   }
   // The files transformers would use, in its order of preference.
+  // A SentencePiece model file decides over tokenizer.json: it is read through the sentencepiece library.
+  if (auto model = tokenizer::find_sentencepiece_model(dir)) return Tokenizer(tokenizer::load_sentencepiece(dir, *model));
   const auto json = dir / "tokenizer.json";
   if (std::filesystem::exists(json, ec)) return Tokenizer(tokenizer::load_tokenizer_json(json, &dir));
   const auto vocab = dir / "vocab.txt";

@@ -39,6 +39,10 @@ struct PostProcessor {
   // ByteLevel offset trimming (RobertaProcessing or ByteLevel with trim_offsets), after truncation.
   bool trim_offsets = false;
   bool trim_add_prefix_space = false;
+  // RobertaProcessing gives overflowing windows the template's type ids too; TemplateProcessing leaves a
+  // window the index of its sequence (0 / 1), whatever the template says (tokenizers' behaviour, checked by the
+  // XLM-R and RoBERTa stride fixtures).
+  bool retype_overflowing = false;
 
   std::size_t added_tokens(bool is_pair) const;
 };
