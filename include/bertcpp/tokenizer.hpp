@@ -1,5 +1,6 @@
 // bertcpp/tokenizer.hpp - Hugging Face compatible tokenization: WordPiece with the BERT normalizer (BERT,
-// ELECTRA, DistilBERT) and byte-level BPE (RoBERTa, GPT-2 style); see docs/tokenizer.md for what each supports.
+// ELECTRA, DistilBERT), byte-level BPE (RoBERTa, GPT-2 style) and SentencePiece unigram through the sentencepiece
+// library (XLM-R, ALBERT); see docs/tokenizer.md and docs/tokenizer-sentencepiece.md for what each supports.
 //
 //   auto tok = bertcpp::Tokenizer::load("models/cache/all-MiniLM-L6-v2");  // tokenizer.json or vocab.txt
 //   bertcpp::Encoding enc = tok.encode("Hello, world!");
