@@ -100,9 +100,7 @@ void add_encoding(Batch& batch, const Encoding& encoding, const ModelConfig& con
 }
 
 std::size_t max_input_tokens(const ModelConfig& config) {
-  std::int64_t n = config.max_position_embeddings;
-  if (config.model_type == "roberta" || config.model_type == "xlm-roberta") n -= config.pad_token_id + 1;
-  return static_cast<std::size_t>(std::max<std::int64_t>(n, 0));
+  return static_cast<std::size_t>(std::max<std::int64_t>(config.max_sequence_length, 0));
 }
 
 std::vector<float> softmax(std::span<const float> logits) {

@@ -54,8 +54,8 @@ bool feeds_token_type_ids(const ModelConfig& config);
 // feeds_token_type_ids(config), and the attention mask when `with_attention_mask`.
 void add_encoding(Batch& batch, const Encoding& encoding, const ModelConfig& config, bool with_attention_mask = false);
 
-// The longest input the encoder takes: max_position_embeddings, less pad_token_id + 1 for RoBERTa / XLM-R
-// (their positions start after the padding index: 514 -> 512).
+// The longest input the encoder takes, as a size: ModelConfig::max_sequence_length (max_position_embeddings,
+// less pad_token_id + 1 for RoBERTa / XLM-R, whose positions start after the padding index: 514 -> 512).
 std::size_t max_input_tokens(const ModelConfig& config);
 
 // Numerically stable softmax / sigmoid of a vector.
