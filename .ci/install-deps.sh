@@ -4,8 +4,9 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libdnnl-dev            # oneDNN 2.6: GEMMs
+  ocl-icd-opencl-dev opencl-c-headers  # Debian's oneDNN is built with its OpenCL runtime: dnnl-config.cmake needs them
   libeigen3-dev          # fp16/bf16 conversion, small dense helpers
   nlohmann-json3-dev     # config.json, safetensors headers, tokenizer.json, CLI I/O
   libcli11-dev           # command line of the CLI
