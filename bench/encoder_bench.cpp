@@ -1,6 +1,7 @@
 // Encoder throughput on a BERT-base-shaped model, next to a plain oneDNN fp32 GEMM measured in the same run.
 //
 //   build-cli/bench/encoder_bench [--threads=N] [--benchmark_filter=...] [google-benchmark flags]
+//   build-cli/bench/encoder_bench --profile [--threads=N]   time per stage of forward(), GEMMs next to a bare GEMM
 //
 // The model: 12 layers, hidden 768, 12 heads, FFN 3072, vocab 30522, 512 positions; random weights (fixed seed)
 // written once per run as config.json + model.safetensors into a temp dir, then loaded with BertModel::load.
@@ -41,6 +42,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 
 #include "bertcpp/model.hpp"
+#include "common/profile.hpp"
 
 namespace {
 
@@ -312,19 +314,117 @@ void BM_Encoder(benchmark::State& state, Arch arch) {
   state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// ---- --profile: where the time goes ------------------------------------------------------------------------------
+
+// GFLOP/s of a bare oneDNN fp32 matmul [M,K] x [K,N] with the weights in `weights_tag` (format_tag::any: the
+// primitive's own choice), best of `reps` after one warm-up; 0 when oneDNN has no implementation.
+double bare_gemm_gflops(std::int64_t M, std::int64_t K, std::int64_t N, dnnl::memory::format_tag weights_tag, int reps) {
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const dnnl::memory::desc a_md({M, K}, dt::f32, tag::ab), w_md({K, N}, dt::f32, weights_tag),
+      c_md({M, N}, dt::f32, tag::ab);
+  try {
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, w_md, c_md), engine);
+    dnnl::memory a(a_md, engine), w(pd.weights_desc(), engine), c(c_md, engine);
+    std::fill_n(static_cast<float*>(a.get_data_handle()), M * K, 0.5f);
+    std::fill_n(static_cast<float*>(w.get_data_handle()), pd.weights_desc().get_size() / sizeof(float), 0.25f);
+    const dnnl::matmul matmul(pd);
+    double best = 1e30;
+    for (int r = 0; r <= reps; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, c}});
+      stream.wait();
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (r > 0) best = std::min(best, s);
+    }
+    return 2.0 * static_cast<double>(M) * static_cast<double>(K) * static_cast<double>(N) / best / 1e9;
+  } catch (const dnnl::error&) {
+    return 0.0;
+  }
+}
+
+// Per-stage time of BertModel::forward on batch x seq random ids: one table per shape on stdout.
+void profile_shape(const bertcpp::BertModel& model, std::int64_t batch, std::int64_t seq, int iters) {
+  using bertcpp::common::Stage;
+  const auto& c = model.config();
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<std::int32_t> id(0, static_cast<std::int32_t>(c.vocab_size - 1));
+  bertcpp::Batch input;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(seq));
+    for (auto& x : ids) x = id(rng);
+    input.add(std::move(ids));
+  }
+  for (int i = 0; i < 2; ++i) model.forward(input);
+  bertcpp::common::StageProfile profile;
+  double total = 1e30;
+  {
+    bertcpp::common::ProfileScope scope(profile);
+    for (int i = 0; i < iters; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      model.forward(input);
+      total = std::min(total, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  // The best bare GEMM of each GEMM stage's shape, over the weight layouts oneDNN offers here.
+  const std::int64_t M = batch * seq, H = c.hidden_size, I = c.intermediate_size;
+  struct Gemm { Stage stage; std::int64_t k, n; };
+  const Gemm gemms[] = {{Stage::qkv_gemm, H, 3 * H}, {Stage::attn_out_gemm, H, H},
+                        {Stage::ffn_up_gemm, H, I}, {Stage::ffn_down_gemm, I, H}};
+  double bare[static_cast<int>(Stage::count)] = {};
+  for (const Gemm& g : gemms) {
+    using tag = dnnl::memory::format_tag;
+    for (tag t : {tag::any, tag::ab, tag::ba})
+      bare[static_cast<int>(g.stage)] = std::max(bare[static_cast<int>(g.stage)], bare_gemm_gflops(M, g.k, g.n, t, 3));
+  }
+  double sum = 0;
+  for (double s : profile.seconds) sum += s;
+  std::printf("\nprofile %lld x %lld (%d forward calls; best call %.2f ms, mean %.2f ms)\n", static_cast<long long>(batch),
+              static_cast<long long>(seq), iters, total * 1e3, sum / iters * 1e3);
+  std::printf("| stage | ms per call | share | GFLOP/s | best bare GEMM GFLOP/s | ratio |\n|---|---:|---:|---:|---:|---:|\n");
+  for (int i = 0; i < static_cast<int>(Stage::count); ++i) {
+    if (profile.calls[i] == 0) continue;
+    const double ms = profile.seconds[i] / iters * 1e3;
+    std::printf("| %s | %.2f | %.1f%% |", std::string(bertcpp::common::kStageNames[i]).c_str(), ms,
+                100.0 * profile.seconds[i] / sum);
+    if (profile.flops[i] > 0) {
+      const double gflops = profile.flops[i] / profile.seconds[i] / 1e9;
+      if (bare[i] > 0) {
+        std::printf(" %.1f | %.1f | %.2f |\n", gflops, bare[i], gflops / bare[i]);
+      } else {
+        std::printf(" %.1f | | |\n", gflops);
+      }
+    } else {
+      std::printf(" | | |\n");
+    }
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   // --threads=N is ours; everything else goes to Google Benchmark.
   std::vector<char*> args;
+  bool profile = false;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       g_threads = std::atoi(argv[i] + 10);
+    } else if (std::strcmp(argv[i], "--profile") == 0) {
+      profile = true;
     } else {
       args.push_back(argv[i]);
     }
   }
   if (g_threads > 0) omp_set_num_threads(g_threads);
+  if (profile) {
+    // Per-stage breakdown instead of the benchmarks (BERT-base, or BERTCPP_BENCH_MODEL).
+    const auto& model = BenchModel::get(Arch::bert);
+    for (auto [batch, seq] : {std::pair<int, int>{1, 128}, {8, 128}, {1, 512}, {32, 32}}) profile_shape(model, batch, seq, 5);
+    return 0;
+  }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;

@@ -2,10 +2,14 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <tuple>
+
+#include <cstdlib>
 
 #include <gtest/gtest.h>
 
+#include "bertcpp/error.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/layer_norm.hpp"
 #include "kernels/linear.hpp"
@@ -89,6 +93,72 @@ TEST(KernelsLinear, SameWeightsManyTokenCountsReuseOneLinear) {
     exec.stream.wait();
     EXPECT_LE(max_abs_diff(y, testing::reference::linear(x, w, b, m, k, n)), 2e-5) << "m=" << m;
   }
+}
+
+// Every weight layout a Linear can pick computes the same sums; BERTCPP_WEIGHT_LAYOUT forces one.
+TEST(KernelsLinear, EveryWeightLayoutMatchesReference) {
+  std::mt19937 rng(5);
+  const std::int64_t m = 19, k = 72, n = 136;
+  const auto x = random_vector(static_cast<std::size_t>(m * k), rng);
+  const auto w = random_vector(static_cast<std::size_t>(n * k), rng, 1.0f / std::sqrt(float(k)));
+  const auto b = random_vector(static_cast<std::size_t>(n), rng);
+  const auto expected = testing::reference::linear(x, w, b, m, k, n);
+  kernels::DnnlContext ctx;
+  for (const char* name : {"any", "ab", "ba", "auto"}) {
+    ASSERT_EQ(setenv("BERTCPP_WEIGHT_LAYOUT", name, 1), 0);
+    const kernels::Linear linear(ctx, w, b, k, n, Epilogue::none);
+    if (std::string(name) != "auto") EXPECT_STREQ(kernels::to_string(linear.layout()), name);
+    EXPECT_GE(linear.packed_bytes(), static_cast<std::size_t>((n * k + n)) * sizeof(float));
+    std::vector<std::byte> scratch;
+    kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+    std::vector<float> y(static_cast<std::size_t>(m * n));
+    linear.forward(exec, x.data(), m, y.data());
+    exec.stream.wait();
+    EXPECT_LE(max_abs_diff(y, expected), 2e-5) << "layout " << name;
+  }
+  ASSERT_EQ(setenv("BERTCPP_WEIGHT_LAYOUT", "blocked", 1), 0);
+  try {
+    const kernels::Linear linear(ctx, w, b, k, n, Epilogue::none);
+    ADD_FAILURE() << "an unknown BERTCPP_WEIGHT_LAYOUT was accepted";
+  } catch (const InvalidArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("BERTCPP_WEIGHT_LAYOUT='blocked'"), std::string::npos) << e.what();
+  }
+  unsetenv("BERTCPP_WEIGHT_LAYOUT");
+}
+
+// The measured choice is made once per (K, N) and then stable for the process.
+TEST(KernelsLinear, MeasuredLayoutIsRememberedPerShape) {
+  unsetenv("BERTCPP_WEIGHT_LAYOUT");
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  const auto first = kernels::chosen_weight_layout(engine, 96, 160);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(kernels::chosen_weight_layout(engine, 96, 160), first);
+}
+
+TEST(KernelsGemmCache, EvictsLeastRecentlyUsedPastCapacity) {
+  kernels::GemmCache cache(3);
+  int created = 0;
+  auto get = [&](std::int64_t m) {
+    return cache.get({m, 8, 8, 0, false, 0}, [&] {
+      ++created;
+      return kernels::GemmPrimitive{};
+    });
+  };
+  for (std::int64_t m : {1, 2, 3}) get(m);
+  EXPECT_EQ(created, 3);
+  get(1);  // 1 becomes the most recently used; 2 is now the oldest
+  EXPECT_EQ(created, 3);
+  const auto held = get(4);  // evicts 2
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(created, 4);
+  get(1);
+  get(3);
+  EXPECT_EQ(created, 4);  // still cached
+  get(2);                 // was evicted: made again
+  EXPECT_EQ(created, 5);
+  EXPECT_EQ(cache.size(), 3u);
+  for (std::int64_t m = 10; m < 1000; ++m) get(m);
+  EXPECT_EQ(cache.size(), 3u);  // bounded however many shapes go through
+  EXPECT_TRUE(held != nullptr);  // an evicted entry stays alive while a caller holds it
 }
 
 TEST(KernelsLayerNorm, MatchesReferenceInPlaceAndWithLargeMean) {

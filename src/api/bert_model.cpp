@@ -7,6 +7,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "common/profile.hpp"
 #include "encoder/bert_encoder.hpp"
 #include "encoder/packing.hpp"
 #include "encoder/workspace.hpp"
@@ -95,7 +96,10 @@ EncoderOutput BertModel::forward(const Batch& batch) const {
   if (m.options.threads > 0) omp_set_num_threads(m.options.threads);
 
   auto ws = m.workspaces.acquire();
-  encoder::pack(batch, m.config, ws->packed);
+  {
+    common::StageTimer timer(common::Stage::pack);
+    encoder::pack(batch, m.config, ws->packed);
+  }
 
   const std::int64_t B = static_cast<std::int64_t>(batch.size()), H = m.config.hidden_size;
   std::int64_t T = 0;
@@ -115,8 +119,11 @@ EncoderOutput BertModel::forward(const Batch& batch) const {
   }
   m.encoder->run(*ws, sink);
 
-  out.last_hidden_state = Tensor({B, T, H});
-  encoder::unpack(ws->packed, ws->hidden.data(), H, out.last_hidden_state);
+  {
+    common::StageTimer timer(common::Stage::unpack);
+    out.last_hidden_state = Tensor({B, T, H});
+    encoder::unpack(ws->packed, ws->hidden.data(), H, out.last_hidden_state);
+  }
   if (m.options.pooler_output && m.encoder->has_pooler()) {
     out.pooler_output = Tensor({B, H});
     m.encoder->pool(*ws, out.pooler_output.data.data());

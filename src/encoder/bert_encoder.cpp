@@ -8,6 +8,7 @@
 #include "bertcpp/error.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/layer_norm.hpp"
+#include "common/profile.hpp"
 
 namespace bertcpp::encoder {
 namespace {
@@ -145,17 +146,44 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
   const kernels::AttentionShape shape{config_.num_attention_heads, H / config_.num_attention_heads};
   float* hidden = ws.hidden.data();
 
-  embed(ws, exec);
+  using common::Stage;
+  using common::StageTimer;
+  const double gemm_flops = 2.0 * static_cast<double>(n) * static_cast<double>(H);  // x K x N below
+  {
+    StageTimer timer(Stage::embeddings);
+    embed(ws, exec);
+  }
   if (on_hidden_state) on_hidden_state(0, hidden);
   for (std::size_t i = 0; i < schedule_.size(); ++i) {
     const TransformerLayer& layer = layers_[schedule_[i]];
-    layer.qkv.forward(exec, hidden, n, ws.qkv.data());                      // [n, 3H]
-    kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.scores);  // [n, H]
-    layer.attn_output.forward(exec, ws.context.data(), n, hidden);          // hidden += ctx Wo^T + bo
-    kernels::layer_norm(hidden, hidden, n, H, layer.attn_ln_gamma.data(), layer.attn_ln_beta.data(), eps);
-    layer.ffn_in.forward(exec, hidden, n, ws.intermediate.data());         // [n, I], activation fused
-    layer.ffn_out.forward(exec, ws.intermediate.data(), n, hidden);        // hidden += act Wout^T + bout
-    kernels::layer_norm(hidden, hidden, n, H, layer.out_ln_gamma.data(), layer.out_ln_beta.data(), eps);
+    {
+      StageTimer timer(Stage::qkv_gemm, gemm_flops * 3.0 * static_cast<double>(H));
+      layer.qkv.forward(exec, hidden, n, ws.qkv.data());  // [n, 3H]
+    }
+    {
+      StageTimer timer(Stage::attention);
+      kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.scores);  // [n, H]
+    }
+    {
+      StageTimer timer(Stage::attn_out_gemm, gemm_flops * static_cast<double>(H));
+      layer.attn_output.forward(exec, ws.context.data(), n, hidden);  // hidden += ctx Wo^T + bo
+    }
+    {
+      StageTimer timer(Stage::attn_layernorm);
+      kernels::layer_norm(hidden, hidden, n, H, layer.attn_ln_gamma.data(), layer.attn_ln_beta.data(), eps);
+    }
+    {
+      StageTimer timer(Stage::ffn_up_gemm, gemm_flops * static_cast<double>(I));
+      layer.ffn_in.forward(exec, hidden, n, ws.intermediate.data());  // [n, I], activation fused
+    }
+    {
+      StageTimer timer(Stage::ffn_down_gemm, gemm_flops * static_cast<double>(I));
+      layer.ffn_out.forward(exec, ws.intermediate.data(), n, hidden);  // hidden += act Wout^T + bout
+    }
+    {
+      StageTimer timer(Stage::ffn_layernorm);
+      kernels::layer_norm(hidden, hidden, n, H, layer.out_ln_gamma.data(), layer.out_ln_beta.data(), eps);
+    }
     if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(i) + 1, hidden);
   }
   exec.stream.wait();
@@ -163,6 +191,7 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
 
 void BertEncoder::pool(Workspace& ws, float* pooled) const {
   const std::int64_t H = config_.hidden_size, batch = ws.packed.batch();
+  common::StageTimer timer(common::Stage::pooler, 2.0 * static_cast<double>(batch * H * H));
   grow(ws.context, static_cast<std::size_t>(batch * H));
   for (std::int64_t b = 0; b < batch; ++b) {
     std::memcpy(ws.context.data() + b * H, ws.hidden.data() + ws.packed.offsets[b] * H,

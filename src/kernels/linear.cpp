@@ -1,6 +1,11 @@
 #include "kernels/linear.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "bertcpp/error.hpp"
 
@@ -10,7 +15,8 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-// The M used to ask oneDNN for its preferred weight layout; any M then runs on that layout.
+// The token count at which layouts are compared: a sentence or a short batch, the shapes where the choice
+// matters most (at M >= 1024 every layout runs within a few percent of the others).
 constexpr std::int64_t kLayoutProbeM = 128;
 
 dnnl::primitive_attr make_attr(Epilogue epilogue) {
@@ -30,7 +36,106 @@ dnnl::primitive_attr make_attr(Epilogue epilogue) {
   return attr;
 }
 
+// The weights memory desc {K, N} of a layout. onednn_preferred asks a matmul primitive at kLayoutProbeM.
+dnnl::memory::desc weights_desc(const dnnl::engine& engine, WeightLayout layout, std::int64_t k, std::int64_t n) {
+  switch (layout) {
+    case WeightLayout::plain_kn: return dnnl::memory::desc({k, n}, dt::f32, tag::ab);
+    case WeightLayout::plain_nk: return dnnl::memory::desc({k, n}, dt::f32, tag::ba);
+    case WeightLayout::onednn_preferred: break;
+  }
+  const dnnl::memory::desc src({kLayoutProbeM, k}, dt::f32, tag::ab);
+  const dnnl::memory::desc dst({kLayoutProbeM, n}, dt::f32, tag::ab);
+  const dnnl::memory::desc any({k, n}, dt::f32, tag::any);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any, dst), engine).weights_desc();
+}
+
+// Seconds of one [kLayoutProbeM, K] x [K, N] matmul with weights in `desc`: the better of two runs after a
+// warm-up. Values are constants: speed does not depend on them, and the result is thrown away.
+double time_layout(const dnnl::engine& engine, const dnnl::memory::desc& desc, std::int64_t k, std::int64_t n) {
+  const dnnl::memory::desc src_md({kLayoutProbeM, k}, dt::f32, tag::ab);
+  const dnnl::memory::desc dst_md({kLayoutProbeM, n}, dt::f32, tag::ab);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, desc, dst_md), engine);
+  dnnl::memory src(src_md, engine), weights(desc, engine), dst(dst_md, engine);
+  std::fill_n(static_cast<float*>(src.get_data_handle()), src_md.get_size() / sizeof(float), 0.5f);
+  std::fill_n(static_cast<float*>(weights.get_data_handle()), desc.get_size() / sizeof(float), 0.25f);
+  const dnnl::matmul matmul(pd);
+  dnnl::stream stream(engine);
+  const std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  double best = 1e30;
+  for (int run = 0; run < 3; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    matmul.execute(stream, args);
+    stream.wait();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (run > 0) best = std::min(best, seconds);
+  }
+  return best;
+}
+
+// Layers are timed on at most kMaxProbeDim x kMaxProbeDim of their weights: the layouts' ranking depends on how
+// K and N are blocked, not on how many blocks there are, and the probe stays cheap (a few ms per shape; a
+// vocabulary projection of 30k columns costs no more than any other).
+constexpr std::int64_t kMaxProbeDim = 1024;
+// Another layout replaces oneDNN's preferred one only when it is at least this much faster: near-ties are noise
+// in a short probe on a hot cache, and inside a model (weights streamed from L3) the preferred layout measured
+// better than plain ones that tied with it in the probe.
+constexpr double kRequiredSpeedup = 1.10;
+
+WeightLayout measure_layout(const dnnl::engine& engine, std::int64_t full_k, std::int64_t full_n) {
+  const std::int64_t k = std::min(full_k, kMaxProbeDim), n = std::min(full_n, kMaxProbeDim);
+  WeightLayout best = WeightLayout::onednn_preferred;
+  double best_seconds = 1e30;
+  std::vector<dnnl::memory::desc> tried;
+  for (WeightLayout layout : {WeightLayout::onednn_preferred, WeightLayout::plain_nk, WeightLayout::plain_kn}) {
+    const dnnl::memory::desc desc = weights_desc(engine, layout, k, n);
+    if (std::find(tried.begin(), tried.end(), desc) != tried.end()) continue;  // "any" resolved to a plain one
+    tried.push_back(desc);
+    const double seconds = time_layout(engine, desc, k, n);
+    const double margin = layout == WeightLayout::onednn_preferred ? 1.0 : kRequiredSpeedup;
+    if (seconds * margin < best_seconds) {
+      best_seconds = seconds;
+      best = layout;
+    }
+  }
+  return best;
+}
+
+// BERTCPP_WEIGHT_LAYOUT: unset or "auto" = measure; "any", "ab", "ba" = that layout for every Linear.
+bool forced_layout(WeightLayout& layout) {
+  const char* env = std::getenv("BERTCPP_WEIGHT_LAYOUT");
+  if (!env || !*env || std::string(env) == "auto") return false;
+  const std::string value(env);
+  if (value == "any") layout = WeightLayout::onednn_preferred;
+  else if (value == "ab") layout = WeightLayout::plain_kn;
+  else if (value == "ba") layout = WeightLayout::plain_nk;
+  else throw InvalidArgumentError("BERTCPP_WEIGHT_LAYOUT='" + value + "' is not one of auto, any, ab, ba");
+  return true;
+}
+
 }  // namespace
+
+const char* to_string(WeightLayout layout) noexcept {
+  switch (layout) {
+    case WeightLayout::onednn_preferred: return "any";
+    case WeightLayout::plain_kn: return "ab";
+    case WeightLayout::plain_nk: return "ba";
+  }
+  return "?";
+}
+
+WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n) {
+  if (WeightLayout forced{}; forced_layout(forced)) return forced;
+  // One measurement per (K, N) per process. Shapes are measured under the lock, one at a time: two
+  // measurements running side by side would time each other.
+  static std::mutex mutex;
+  static std::map<std::pair<std::int64_t, std::int64_t>, WeightLayout> chosen;
+  std::lock_guard lock(mutex);
+  const auto key = std::make_pair(k, n);
+  if (auto it = chosen.find(key); it != chosen.end()) return it->second;
+  const WeightLayout layout = measure_layout(engine, k, n);
+  chosen.emplace(key, layout);
+  return layout;
+}
 
 Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const std::vector<float>& bias,
                std::int64_t in_features, std::int64_t out_features, Epilogue epilogue)
@@ -40,18 +145,17 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
     throw InvalidArgumentError("Linear: weight/bias sizes do not match [" + std::to_string(n_) + "," +
                                std::to_string(k_) + "]");
   }
-  // Ask oneDNN which weight layout it wants for this (K, N), then reorder the checkpoint's [N, K] into it.
-  const dnnl::memory::desc src({kLayoutProbeM, k_}, dt::f32, tag::ab);
-  const dnnl::memory::desc dst({kLayoutProbeM, n_}, dt::f32, tag::ab);
-  const dnnl::memory::desc any_weights({k_, n_}, dt::f32, tag::any);
   if (!bias_.empty()) bias_desc_ = dnnl::memory::desc({1, n_}, dt::f32, tag::ab);
-  const dnnl::matmul::primitive_desc probe(dnnl::matmul::desc(src, any_weights, bias_desc_, dst),
-                                           make_attr(epilogue_), ctx.engine);
-  weight_desc_ = probe.weights_desc();
+  layout_ = chosen_weight_layout(ctx.engine, k_, n_);
+  weight_desc_ = weights_desc(ctx.engine, layout_, k_, n_);
 
-  packed_weight_.resize(weight_desc_.get_size() / sizeof(float));
   // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
   const dnnl::memory::desc user_weights({k_, n_}, dt::f32, tag::ba);
+  if (weight_desc_ == user_weights) {
+    packed_weight_ = weight;
+    return;
+  }
+  packed_weight_.resize(weight_desc_.get_size() / sizeof(float));
   dnnl::memory from(user_weights, ctx.engine, const_cast<float*>(weight.data()));
   dnnl::memory to(weight_desc_, ctx.engine, packed_weight_.data());
   dnnl::stream stream(ctx.engine);
@@ -72,20 +176,19 @@ GemmPrimitive Linear::create(std::int64_t m) const {
 
 void Linear::forward(GemmExec& exec, const float* x, std::int64_t m, float* y) const {
   if (m == 0) return;
-  const GemmPrimitive& p = ctx_->gemms.get({m, k_, n_, static_cast<int>(epilogue_), !bias_.empty()},
-                                            [&] { return create(m); });
+  const auto p = ctx_->gemms.get({m, k_, n_, static_cast<int>(epilogue_), !bias_.empty(), static_cast<int>(layout_)}, [&] { return create(m); });
   const auto& engine = ctx_->engine;
-  const std::size_t scratch_bytes = p.scratchpad.get_size();
+  const std::size_t scratch_bytes = p->scratchpad.get_size();
   if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);
 
-  dnnl::memory src(p.src, engine, const_cast<float*>(x));
+  dnnl::memory src(p->src, engine, const_cast<float*>(x));
   dnnl::memory weights(weight_desc_, engine, const_cast<float*>(packed_weight_.data()));
-  dnnl::memory dst(p.dst, engine, y);
-  dnnl::memory scratch(p.scratchpad, engine, exec.scratchpad->data());
+  dnnl::memory dst(p->dst, engine, y);
+  dnnl::memory scratch(p->scratchpad, engine, exec.scratchpad->data());
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
   if (!bias_.empty()) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_desc_, engine, const_cast<float*>(bias_.data())));
-  p.matmul.execute(exec.stream, args);
+  p->matmul.execute(exec.stream, args);
 }
 
 }  // namespace bertcpp::kernels

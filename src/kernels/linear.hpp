@@ -1,15 +1,23 @@
 // Linear layers over oneDNN matmul: y[M, N] = epilogue(x[M, K] * W^T + b).
 //
 // Weights arrive as the checkpoint stores an nn.Linear: W [N, K] row-major ("out_features x in_features").
-// At load time they are reordered once into the layout oneDNN's matmul prefers for this (K, N) (format_tag::any;
-// plain on AVX2, blocked for brgemm on AVX-512). Matmul primitives are created once per (M, K, N, epilogue) and
-// cached: a primitive with a runtime M dimension falls back to a slower kernel, so M is always fixed.
+// At load they are reordered once into the layout that *measures* fastest for this (K, N) on this CPU: the
+// candidates are oneDNN's own preference (format_tag::any: blocked for brgemm on AVX-512, plain "ab" on AVX2),
+// plain "ab" and the checkpoint's own "ba". oneDNN's preference is not always the fastest: on AVX2 (gemm:jit)
+// "ba" runs 2-3x faster than "any" at the token counts of interactive use (docs/benchmarks.md). Every layout
+// computes the same sums; only speed differs. The choice is made once per process per (K, N) and reused.
+// BERTCPP_WEIGHT_LAYOUT=any|ab|ba skips the measurement (reproducible layouts for benchmarks and debugging).
+//
+// Matmul primitives are created once per (M, K, N, epilogue, bias) and kept in a bounded LRU cache: a
+// primitive with a runtime M dimension falls back to a slower kernel, so M is always fixed.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -34,35 +42,66 @@ struct GemmPrimitive {
   dnnl::memory::desc src, dst, scratchpad;
 };
 
-// Primitives by (M, K, N, epilogue, bias): shared by every Linear of a model, so the 12 layers of BERT-base
-// create each shape once. Thread-safe; entries are never removed, so references stay valid.
+// Primitives by (M, K, N, epilogue, bias, weight layout), shared by every Linear of a model, so the 12 layers of BERT-base
+// create each shape once. Bounded: past `capacity` entries the least recently used one is dropped (a caller
+// still executing it keeps it alive through its shared_ptr). Thread-safe.
 class GemmCache {
  public:
+  // ~20 KB per primitive (JIT code and descriptors): 256 entries hold 50 distinct token counts of an encoder.
+  static constexpr std::size_t kDefaultCapacity = 256;
+
   struct Key {
     std::int64_t m, k, n;
     int epilogue;
     bool bias;
+    int weight_layout;  // a primitive is bound to the weights' memory layout
     bool operator==(const Key&) const = default;
   };
+
+  explicit GemmCache(std::size_t capacity = kDefaultCapacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
   template <typename Create>
-  const GemmPrimitive& get(const Key& key, Create&& create) {
+  std::shared_ptr<const GemmPrimitive> get(const Key& key, Create&& create) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = index_.find(key); it != index_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second);  // most recently used first
+        return it->second->second;
+      }
+    }
+    // Created outside the lock: JIT compilation takes ~1 ms and other shapes need not wait for it.
+    auto made = std::make_shared<const GemmPrimitive>(create());
     std::lock_guard lock(mutex_);
-    auto& slot = entries_[key];
-    if (!slot) slot = std::make_unique<GemmPrimitive>(create());
-    return *slot;
+    if (auto it = index_.find(key); it != index_.end()) return it->second->second;  // another thread won
+    lru_.emplace_front(key, made);
+    index_.emplace(key, lru_.begin());
+    while (lru_.size() > capacity_) {
+      index_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+    return made;
   }
+
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return lru_.size();
+  }
+  std::size_t capacity() const noexcept { return capacity_; }
 
  private:
   struct Hash {
     std::size_t operator()(const Key& k) const noexcept {
       std::size_t h = static_cast<std::size_t>(k.m);
-      for (std::int64_t v : {k.k, k.n, std::int64_t{k.epilogue}, std::int64_t{k.bias}})
+      for (std::int64_t v : {k.k, k.n, std::int64_t{k.epilogue}, std::int64_t{k.bias}, std::int64_t{k.weight_layout}})
         h = h * 1000003u ^ static_cast<std::size_t>(v);
       return h;
     }
   };
-  std::mutex mutex_;
-  std::unordered_map<Key, std::unique_ptr<GemmPrimitive>, Hash> entries_;
+  using Entry = std::pair<Key, std::shared_ptr<const GemmPrimitive>>;
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::list<Entry> lru_;
+  std::unordered_map<Key, std::list<Entry>::iterator, Hash> index_;
 };
 
 // The oneDNN CPU engine and the primitive cache shared by everything a model owns. Must outlive (and not move
@@ -78,6 +117,14 @@ struct GemmExec {
   std::vector<std::byte>* scratchpad;  // grown as needed; owned by the caller's workspace
 };
 
+// How a Linear's weights are laid out for oneDNN.
+enum class WeightLayout {
+  onednn_preferred,  // format_tag::any as resolved by oneDNN for this shape (blocked for brgemm)
+  plain_kn,          // "ab": W^T [K, N] row-major
+  plain_nk,          // "ba": W [N, K] row-major, the checkpoint's own layout
+};
+const char* to_string(WeightLayout layout) noexcept;
+
 class Linear {
  public:
   Linear() = default;
@@ -91,6 +138,9 @@ class Linear {
   std::int64_t in_features() const noexcept { return k_; }
   std::int64_t out_features() const noexcept { return n_; }
   Epilogue epilogue() const noexcept { return epilogue_; }
+  WeightLayout layout() const noexcept { return layout_; }
+  // Bytes of the packed weights and bias this Linear holds.
+  std::size_t packed_bytes() const noexcept { return (packed_weight_.size() + bias_.size()) * sizeof(float); }
 
  private:
   GemmPrimitive create(std::int64_t m) const;
@@ -98,9 +148,14 @@ class Linear {
   const DnnlContext* ctx_ = nullptr;
   std::int64_t k_ = 0, n_ = 0;
   Epilogue epilogue_ = Epilogue::none;
+  WeightLayout layout_ = WeightLayout::onednn_preferred;
   dnnl::memory::desc weight_desc_, bias_desc_;  // the packed layout chosen at load
   std::vector<float> packed_weight_;            // W^T as [K, N] in weight_desc_'s layout
   std::vector<float> bias_;
 };
+
+// The layout a Linear of this (K, N) gets in this process: measured on first use (see the file comment),
+// then remembered. Exposed for tests and benchmarks.
+WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n);
 
 }  // namespace bertcpp::kernels
