@@ -2,7 +2,7 @@
 """Side-by-side encoder latency: bertcpp vs ONNX Runtime vs PyTorch on identical weights and inputs.
 
 What it does:
-  1. builds a BERT-base-shaped model in transformers with random weights (torch.manual_seed; scaled so that
+  1. builds a BERT-base-shaped model (and a BERT-large one) in transformers with random weights (torch.manual_seed; scaled so that
      activations are O(1), see build_model) and saves it with save_pretrained (model.safetensors +
      config.json) into a work directory;
   2. reloads that checkpoint and exports it to ONNX (torch.onnx.export, TorchScript exporter, opset 17,
@@ -20,7 +20,12 @@ What it does:
 
 Usage:
   python3 bench/compare_runtimes.py --bertcpp build-cli/examples/bertcpp [--threads 2] [--iters 10]
-      [--shapes 1x128,8x128,1x512,32x32] [--json results.json] [--workdir DIR]
+      [--shapes 1x128,8x128,1x512,32x32,mixed] [--large-shapes 1x128,1x512] [--json results.json] [--workdir DIR]
+
+Shapes: BATCHxSEQ of random ids, all tokens real; 'mixed' = 32 real texts of the test corpus (tests/data/tokenizer/
+corpus.jsonl) tokenized by the default model's tokenizer to 8..128 tokens: ORT and PyTorch get them padded to the
+longest with an attention mask, as transformers' pipelines feed a batch; bertcpp gets them unpadded (packed).
+BERT-large (24 layers, hidden 1024, 16 heads, FFN 4096) runs --large-shapes on a second random checkpoint.
 
 Exit status: 0 when every output agrees within --atol, 1 when one does not, 2 on a usage or setup error.
 """
@@ -49,13 +54,24 @@ BERT_BASE = dict(
     hidden_act="gelu",
     layer_norm_eps=1e-12,
 )
-DEFAULT_SHAPES = "1x128,8x128,1x512,32x32"
+# BERT-large (bert-large-uncased) dimensions.
+BERT_LARGE = dict(BERT_BASE, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)
+MODELS = {"base": BERT_BASE, "large": BERT_LARGE}
+DEFAULT_SHAPES = "1x128,8x128,1x512,32x32,mixed"
+DEFAULT_LARGE_SHAPES = "1x128,1x512"
 CLS_ID, SEP_ID = 101, 102
+# The mixed-length batch: MIXED_BATCH texts of the test corpus, MIXED_MIN..MIXED_MAX tokens.
+MIXED = "mixed"
+MIXED_BATCH, MIXED_MIN, MIXED_MAX = 32, 8, 128
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def parse_shapes(text):
     shapes = []
     for item in text.split(","):
+        if item == MIXED:
+            shapes.append((MIXED_BATCH, MIXED))
+            continue
         try:
             batch, seq = (int(x) for x in item.lower().split("x"))
         except ValueError:
@@ -67,7 +83,7 @@ def parse_shapes(text):
 
 
 def shape_name(batch, seq):
-    return f"{batch}x{seq}"
+    return MIXED if seq == MIXED else f"{batch}x{seq}"
 
 
 def summarize(seconds):
@@ -80,12 +96,12 @@ def summarize(seconds):
 # Setup: model, ONNX export, inputs
 
 
-def build_model(workdir, seed):
+def build_model(workdir, seed, dims=BERT_BASE, name="model"):
     import torch
     import transformers
 
     torch.manual_seed(seed)
-    config = transformers.BertConfig(**BERT_BASE)
+    config = transformers.BertConfig(**dims)
     model = transformers.BertModel(config).eval()
     # Re-draw the weights so that activations are O(1) everywhere: with transformers' own init (std 0.02) the
     # layers barely move the residual stream and the agreement check below would be weak.
@@ -99,7 +115,7 @@ def build_model(workdir, seed):
             elif isinstance(module, torch.nn.LayerNorm):
                 module.weight.normal_(1.0, 0.1)
                 module.bias.normal_(0.0, 0.1)
-    model_dir = os.path.join(workdir, "model")
+    model_dir = os.path.join(workdir, name)
     model.save_pretrained(model_dir, safe_serialization=True)
     return model_dir
 
@@ -125,7 +141,7 @@ class _ExportWrapper:
         return Wrapper(model).eval()
 
 
-def export_onnx(model_dir, workdir):
+def export_onnx(model_dir, workdir, name="model"):
     import torch
     import transformers
 
@@ -136,7 +152,7 @@ def export_onnx(model_dir, workdir):
     mask = torch.ones_like(ids)
     mask[1, 10:] = 0
     types = torch.zeros_like(ids)
-    path = os.path.join(workdir, "model.onnx")
+    path = os.path.join(workdir, f"{name}.onnx")
     axes = {0: "batch", 1: "seq"}
     torch.onnx.export(
         wrapper,
@@ -157,20 +173,59 @@ def export_onnx(model_dir, workdir):
     return path
 
 
-def write_inputs(workdir, shapes, seed):
-    """One random batch per shape: [CLS] random word pieces [SEP], token types 0, mask all ones."""
+def mixed_batch(tokenizer_dir):
+    """MIXED_BATCH real texts of the test corpus, tokenized by the default model's tokenizer (the BERT uncased
+    vocabulary, the same ids as BERT-base's 30522) to lengths spread evenly over MIXED_MIN..MIXED_MAX tokens:
+    consecutive corpus lines are joined until a text is long enough, then truncated to its target length."""
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir)
+    with open(os.path.join(REPO, "tests", "data", "tokenizer", "corpus.jsonl")) as f:
+        lines = [json.loads(line)["text"] for line in f]
+    targets = np.linspace(MIXED_MIN, MIXED_MAX, MIXED_BATCH).round().astype(int)
+    rows, at = [], 0
+    for target in targets:
+        text = ""
+        while len(tokenizer(text)["input_ids"]) < target:
+            text = (text + " " + lines[at % len(lines)]).strip()
+            at += 1
+        rows.append(tokenizer(text, truncation=True, max_length=int(target))["input_ids"])
+    return rows
+
+
+def write_inputs(workdir, shapes, seed, tokenizer_dir, prefix=""):
+    """One batch per shape: random [CLS] word pieces [SEP] with token types 0 and mask all ones; the mixed batch
+    padded to its longest row with an attention mask for ORT and PyTorch (as transformers' pipelines feed it),
+    unpadded (packed) for bertcpp."""
     rng = np.random.default_rng(seed)
     files = {}
     for batch, seq in shapes:
+        name = shape_name(batch, seq)
+        if seq == MIXED:
+            rows = mixed_batch(tokenizer_dir)
+            longest = max(len(r) for r in rows)
+            ids = np.zeros((len(rows), longest), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for i, r in enumerate(rows):
+                ids[i, :len(r)] = r
+                mask[i, :len(r)] = 1
+            types = np.zeros_like(ids)
+            npz = os.path.join(workdir, f"{prefix}inputs_{name}.npz")
+            np.savez(npz, input_ids=ids, token_type_ids=types, attention_mask=mask)
+            jsonl = os.path.join(workdir, f"{prefix}inputs_{name}.jsonl")
+            with open(jsonl, "w") as f:
+                for r in rows:
+                    f.write(json.dumps({"input_ids": r, "token_type_ids": [0] * len(r)}) + "\n")
+            files[name] = (npz, jsonl)
+            continue
         ids = rng.integers(1000, BERT_BASE["vocab_size"], size=(batch, seq), dtype=np.int64)
         ids[:, 0] = CLS_ID
         ids[:, -1] = SEP_ID
         types = np.zeros_like(ids)
         mask = np.ones_like(ids)
-        name = shape_name(batch, seq)
-        npz = os.path.join(workdir, f"inputs_{name}.npz")
+        npz = os.path.join(workdir, f"{prefix}inputs_{name}.npz")
         np.savez(npz, input_ids=ids, token_type_ids=types, attention_mask=mask)
-        jsonl = os.path.join(workdir, f"inputs_{name}.jsonl")
+        jsonl = os.path.join(workdir, f"{prefix}inputs_{name}.jsonl")
         with open(jsonl, "w") as f:
             for row in range(batch):
                 f.write(json.dumps({"input_ids": ids[row].tolist(), "token_type_ids": types[row].tolist(),
@@ -204,12 +259,12 @@ def worker_torch(args):
     results = {"runtime": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "shapes": {}}
     for batch, seq in parse_shapes(args.shapes):
         name = shape_name(batch, seq)
-        data = np.load(os.path.join(args.workdir, f"inputs_{name}.npz"))
+        data = np.load(os.path.join(args.workdir, f"{args.prefix}inputs_{name}.npz"))
         feed = {k: torch.from_numpy(data[k]) for k in ("input_ids", "token_type_ids", "attention_mask")}
         with torch.inference_mode():
             out = model(**feed)
-            np.save(os.path.join(args.workdir, f"out_pytorch_{name}_last.npy"), out.last_hidden_state.numpy())
-            np.save(os.path.join(args.workdir, f"out_pytorch_{name}_pooler.npy"), out.pooler_output.numpy())
+            np.save(os.path.join(args.workdir, f"out_pytorch_{args.prefix}{name}_last.npy"), out.last_hidden_state.numpy())
+            np.save(os.path.join(args.workdir, f"out_pytorch_{args.prefix}{name}_pooler.npy"), out.pooler_output.numpy())
             seconds = time_calls(lambda: model(**feed), args.warmup, args.iters)
         results["shapes"][name] = summarize(seconds)
     return results
@@ -223,25 +278,25 @@ def worker_ort(args):
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(os.path.join(args.workdir, "model.onnx"), options,
+    session = ort.InferenceSession(os.path.join(args.workdir, f"{args.prefix}model.onnx"), options,
                                    providers=["CPUExecutionProvider"])
     results = {"runtime": "onnxruntime", "version": ort.__version__, "threads": args.threads, "shapes": {}}
     for batch, seq in parse_shapes(args.shapes):
         name = shape_name(batch, seq)
-        data = np.load(os.path.join(args.workdir, f"inputs_{name}.npz"))
+        data = np.load(os.path.join(args.workdir, f"{args.prefix}inputs_{name}.npz"))
         feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
         last, pooler = session.run(None, feed)
-        np.save(os.path.join(args.workdir, f"out_onnxruntime_{name}_last.npy"), last)
-        np.save(os.path.join(args.workdir, f"out_onnxruntime_{name}_pooler.npy"), pooler)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime_{args.prefix}{name}_last.npy"), last)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime_{args.prefix}{name}_pooler.npy"), pooler)
         seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
         results["shapes"][name] = summarize(seconds)
     return results
 
 
-def run_worker(kind, args, model_dir, env=None):
+def run_worker(kind, args, model_dir, shapes, prefix, env=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--workdir", args.workdir,
            "--model-dir", model_dir, "--threads", str(args.threads), "--iters", str(args.iters),
-           "--warmup", str(args.warmup), "--shapes", args.shapes]
+           "--warmup", str(args.warmup), "--shapes", shapes, "--prefix", prefix]
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} worker failed (exit {proc.returncode})")
@@ -252,9 +307,9 @@ def run_worker(kind, args, model_dir, env=None):
 # bertcpp (through the CLI)
 
 
-def run_bertcpp(args, model_dir, files):
+def run_bertcpp(args, model_dir, files, shapes, prefix):
     results = {"runtime": "bertcpp", "threads": args.threads, "shapes": {}}
-    for batch, seq in parse_shapes(args.shapes):
+    for batch, seq in parse_shapes(shapes):
         name = shape_name(batch, seq)
         _, jsonl = files[name]
         cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
@@ -263,12 +318,12 @@ def run_bertcpp(args, model_dir, files):
         if proc.returncode != 0:
             raise SystemExit(f"bertcpp bench failed on {name} (exit {proc.returncode}): {' '.join(cmd)}")
         timing = json.loads(proc.stdout)
-        if timing["batch"] != batch or timing["seq_len"] != seq:
+        if timing["batch"] != batch or (seq != MIXED and timing["seq_len"] != seq):
             raise SystemExit(f"bertcpp bench ran {timing['batch']}x{timing['seq_len']}, expected {name}")
         results["shapes"][name] = timing["latency_ms"]
 
         # Outputs through `bertcpp encode` (JSON, so not timed), whole batch in one forward call.
-        out_path = os.path.join(args.workdir, f"out_bertcpp_{name}.jsonl")
+        out_path = os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}.jsonl")
         cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path,
                "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9"]
         proc = subprocess.run(cmd)
@@ -280,8 +335,13 @@ def run_bertcpp(args, model_dir, files):
                 row = json.loads(line)
                 last.append(row["last_hidden_state"])
                 pooler.append(row["pooler_output"])
-        np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_last.npy"), np.asarray(last, dtype=np.float32))
-        np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
+        # Rows of the mixed batch have their own lengths: zero-padded to the longest (compared under the mask).
+        longest = max(len(r) for r in last)
+        padded = np.zeros((len(last), longest, len(last[0][0])), dtype=np.float32)
+        for i, r in enumerate(last):
+            padded[i, :len(r)] = r
+        np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_last.npy"), padded)
+        np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
     return results
 
 
@@ -289,45 +349,61 @@ def run_bertcpp(args, model_dir, files):
 # Report
 
 
-def max_abs(workdir, a, b, name, part):
-    x = np.load(os.path.join(workdir, f"out_{a}_{name}_{part}.npy"))
-    y = np.load(os.path.join(workdir, f"out_{b}_{name}_{part}.npy"))
+def max_abs(workdir, a, b, key, part, mask=None):
+    """Max-abs difference of two runtimes' outputs; `mask` [B, T] limits last_hidden_state to real tokens."""
+    x = np.load(os.path.join(workdir, f"out_{a}_{key}_{part}.npy"))
+    y = np.load(os.path.join(workdir, f"out_{b}_{key}_{part}.npy"))
+    if part == "last" and mask is not None:
+        x, y = x[:, :mask.shape[1]], y[:, :mask.shape[1]]
+        if x.shape != y.shape:
+            raise SystemExit(f"{key}: {a} {part} has shape {list(x.shape)}, {b} has {list(y.shape)}")
+        return float(np.max(np.abs(x - y)[mask.astype(bool)]))
     if x.shape != y.shape:
-        raise SystemExit(f"{name}: {a} {part} has shape {list(x.shape)}, {b} has {list(y.shape)}")
+        raise SystemExit(f"{key}: {a} {part} has shape {list(x.shape)}, {b} has {list(y.shape)}")
     return float(np.max(np.abs(x - y)))
 
 
-def report(args, results):
-    b, o, p = results["bertcpp"], results["onnxruntime"], results["pytorch"]
-    header = (f"{'shape':>8} {'tokens':>6} {'bertcpp ms':>11} {'ORT ms':>9} {'PyTorch ms':>11} "
+def report(args, cases, results):
+    """cases: [(model label, shapes string, file prefix)]; results[prefix][runtime]."""
+    header = (f"{'model':>6} {'shape':>8} {'tokens':>6} {'bertcpp ms':>11} {'ORT ms':>9} {'PyTorch ms':>11} "
               f"{'bertcpp/ORT':>12} {'bertcpp/PT':>11} {'bertcpp tok/s':>14} "
               f"{'|bertcpp-PT|':>13} {'|ORT-PT|':>9} {'|bertcpp-ORT|':>14}")
     lines = [header, "-" * len(header)]
     ok = True
     rows = []
-    for batch, seq in parse_shapes(args.shapes):
-        name = shape_name(batch, seq)
-        tb, to, tp = (r["shapes"][name]["median"] for r in (b, o, p))
-        diffs = {}
-        for pair in (("bertcpp", "pytorch"), ("onnxruntime", "pytorch"), ("bertcpp", "onnxruntime")):
-            diffs["-".join(pair)] = max(max_abs(args.workdir, *pair, name, "last"),
-                                        max_abs(args.workdir, *pair, name, "pooler"))
-        bad = [k for k, v in diffs.items() if not v <= args.atol]
-        ok = ok and not bad
-        rows.append({"shape": name, "batch": batch, "seq_len": seq, "bertcpp_ms": tb, "onnxruntime_ms": to,
-                     "pytorch_ms": tp, "bertcpp_over_ort": tb / to, "bertcpp_over_pytorch": tb / tp,
-                     "max_abs": diffs, "agree": not bad})
-        lines.append(f"{name:>8} {batch * seq:>6} {tb:>11.1f} {to:>9.1f} {tp:>11.1f} {tb / to:>12.2f} "
-                     f"{tb / tp:>11.2f} {batch * seq / tb * 1e3:>14.0f} {diffs['bertcpp-pytorch']:>13.2e} "
-                     f"{diffs['onnxruntime-pytorch']:>9.2e} {diffs['bertcpp-onnxruntime']:>14.2e}"
-                     + ("   MISMATCH" if bad else ""))
+    for label, shapes, prefix in cases:
+        b, o, p = (results[prefix][r] for r in ("bertcpp", "onnxruntime", "pytorch"))
+        for batch, seq in parse_shapes(shapes):
+            name = shape_name(batch, seq)
+            key = prefix + name
+            data = np.load(os.path.join(args.workdir, f"{prefix}inputs_{name}.npz"))
+            mask = data["attention_mask"]
+            tokens = int(mask.sum())
+            tb, to, tp = (r["shapes"][name]["median"] for r in (b, o, p))
+            diffs = {}
+            for pair in (("bertcpp", "pytorch"), ("onnxruntime", "pytorch"), ("bertcpp", "onnxruntime")):
+                diffs["-".join(pair)] = max(max_abs(args.workdir, *pair, key, "last", mask),
+                                            max_abs(args.workdir, *pair, key, "pooler"))
+            bad = [k for k, v in diffs.items() if not v <= args.atol]
+            ok = ok and not bad
+            rows.append({"model": label, "shape": name, "batch": batch, "seq_len": seq if seq != MIXED else int(mask.shape[1]),
+                         "tokens": tokens, "bertcpp_ms": tb, "onnxruntime_ms": to, "pytorch_ms": tp,
+                         "bertcpp_over_ort": tb / to, "bertcpp_over_pytorch": tb / tp, "max_abs": diffs,
+                         "agree": not bad})
+            lines.append(f"{label:>6} {name:>8} {tokens:>6} {tb:>11.1f} {to:>9.1f} {tp:>11.1f} {tb / to:>12.2f} "
+                         f"{tb / tp:>11.2f} {tokens / tb * 1e3:>14.0f} {diffs['bertcpp-pytorch']:>13.2e} "
+                         f"{diffs['onnxruntime-pytorch']:>9.2e} {diffs['bertcpp-onnxruntime']:>14.2e}"
+                         + ("   MISMATCH" if bad else ""))
+    any_results = next(iter(results.values()))
     print()
-    print(f"BERT-base shape, random weights (seed {args.seed}), fp32, {args.threads} thread(s), "
-          f"median of {args.iters} runs after {args.warmup} warm-up; onnxruntime {o['version']}, "
-          f"torch {p['version']}")
+    print(f"BERT-base / BERT-large shapes, random weights (seed {args.seed}), fp32, {args.threads} thread(s), "
+          f"median of {args.iters} runs after {args.warmup} warm-up; onnxruntime {any_results['onnxruntime']['version']}, "
+          f"torch {any_results['pytorch']['version']}")
+    print(f"'{MIXED}': {MIXED_BATCH} corpus texts of {MIXED_MIN}..{MIXED_MAX} tokens; ORT and PyTorch get them padded to "
+          f"the longest with an attention mask, bertcpp packed (tokens = real tokens)")
     print("\n".join(lines))
-    print(f"ratios are latency ratios (< 1: bertcpp faster); max-abs over last_hidden_state and pooler_output, "
-          f"tolerance {args.atol:g}")
+    print(f"ratios are latency ratios (< 1: bertcpp faster); max-abs over last_hidden_state (real tokens) and "
+          f"pooler_output, tolerance {args.atol:g}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "iters": args.iters, "warmup": args.warmup, "seed": args.seed,
@@ -341,7 +417,13 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every runtime")
     parser.add_argument("--iters", type=int, default=10, help="timed runs per shape")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per shape before timing")
-    parser.add_argument("--shapes", default=DEFAULT_SHAPES, help="comma-separated BATCHxSEQ list")
+    parser.add_argument("--shapes", default=DEFAULT_SHAPES,
+                        help=f"BERT-base: comma-separated BATCHxSEQ list, '{MIXED}' for the mixed-length batch")
+    parser.add_argument("--large-shapes", default=DEFAULT_LARGE_SHAPES,
+                        help="BERT-large (24 layers, hidden 1024): shapes as --shapes; empty to skip the model")
+    parser.add_argument("--tokenizer", default=os.path.join(REPO, "models", "cache", "all-MiniLM-L6-v2"),
+                        help="tokenizer directory for the mixed batch (default: the default model, "
+                             "bash models/fetch_default_model.sh)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the inputs")
     parser.add_argument("--atol", type=float, default=1e-4, help="max-abs difference allowed between runtimes")
     parser.add_argument("--workdir", help="keep the model, ONNX file and outputs here (default: a temp dir)")
@@ -349,8 +431,11 @@ def main():
     # Internal: run one runtime's timing in this process.
     parser.add_argument("--worker", choices=["torch", "ort"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     parse_shapes(args.shapes)
+    if args.large_shapes:
+        parse_shapes(args.large_shapes)
 
     if args.worker:
         result = worker_torch(args) if args.worker == "torch" else worker_ort(args)
@@ -364,21 +449,29 @@ def main():
     own_tmp = args.workdir is None
     args.workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="bertcpp-compare-"))
     os.makedirs(args.workdir, exist_ok=True)
+    cases = [("base", args.shapes, "")]
+    if args.large_shapes:
+        cases.append(("large", args.large_shapes, "large-"))
     try:
         print(f"work dir {args.workdir}", file=sys.stderr)
-        model_dir = build_model(args.workdir, args.seed)
-        export_onnx(model_dir, args.workdir)
-        files = write_inputs(args.workdir, parse_shapes(args.shapes), args.seed)
-
         results = {}
-        print("timing onnxruntime ...", file=sys.stderr)
-        results["onnxruntime"] = run_worker("ort", args, model_dir)
-        print("timing pytorch ...", file=sys.stderr)
-        torch_env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-        results["pytorch"] = run_worker("torch", args, model_dir, env=torch_env)
-        print("timing bertcpp ...", file=sys.stderr)
-        results["bertcpp"] = run_bertcpp(args, model_dir, files)
-        return 0 if report(args, results) else 1
+        for label, shapes, prefix in cases:
+            dims = MODELS[label]
+            model_dir = os.path.join(args.workdir, prefix + "model")
+            if not os.path.exists(os.path.join(model_dir, "model.safetensors")):  # reused from a kept --workdir
+                build_model(args.workdir, args.seed, dims, prefix + "model")
+            if not os.path.exists(os.path.join(args.workdir, prefix + "model.onnx")):
+                export_onnx(model_dir, args.workdir, prefix + "model")
+            files = write_inputs(args.workdir, parse_shapes(shapes), args.seed, args.tokenizer, prefix)
+            results[prefix] = {}
+            print(f"[{label}] timing onnxruntime ...", file=sys.stderr)
+            results[prefix]["onnxruntime"] = run_worker("ort", args, model_dir, shapes, prefix)
+            print(f"[{label}] timing pytorch ...", file=sys.stderr)
+            torch_env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+            results[prefix]["pytorch"] = run_worker("torch", args, model_dir, shapes, prefix, env=torch_env)
+            print(f"[{label}] timing bertcpp ...", file=sys.stderr)
+            results[prefix]["bertcpp"] = run_bertcpp(args, model_dir, files, shapes, prefix)
+        return 0 if report(args, cases, results) else 1
     finally:
         if own_tmp:
             shutil.rmtree(args.workdir, ignore_errors=True)

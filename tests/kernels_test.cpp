@@ -193,12 +193,55 @@ TEST(KernelsAttention, PackedSequencesMatchReference) {
     const std::vector<std::int64_t> offsets = {0, 7, 8, 21, 26};  // lengths 7, 1, 13, 5
     const std::int64_t H = heads * d, total = offsets.back();
     const auto qkv = random_vector(static_cast<std::size_t>(total * 3 * H), rng);
+    const auto expected = testing::reference::attention(qkv, offsets, heads, d);
     std::vector<float> ctx(static_cast<std::size_t>(total * H), -7.0f);
-    common::AlignedVector<float> scores;
-    kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, scores);
-    EXPECT_LE(max_abs_diff(ctx, testing::reference::attention(qkv, offsets, heads, d)), 1e-5)
-        << heads << " heads of " << d;
+    common::AlignedVector<float> scratch;
+    kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, scratch);
+    EXPECT_LE(max_abs_diff(ctx, expected), 1e-5) << heads << " heads of " << d;
+    std::vector<float> full(static_cast<std::size_t>(total * H), -7.0f);
+    kernels::attention_full_scores(qkv.data(), full.data(), offsets, {heads, d}, scratch);
+    EXPECT_LE(max_abs_diff(full, expected), 1e-5) << heads << " heads of " << d;
   }
+}
+
+// The blocked kernel (online softmax over key blocks) against the unblocked one it replaced, for every
+// combination of sequence length and block size, including blocks of one row and lengths just past a block.
+TEST(KernelsAttention, BlockedMatchesFullScoresForEveryBlocking) {
+  std::mt19937 rng(17);
+  const std::int64_t heads = 3, d = 20, H = heads * d;
+  const std::vector<kernels::AttentionBlocking> blockings = {{1, 1}, {3, 5}, {7, 16}, {32, 64},
+                                                             {64, 256}, {128, 128}, {512, 512}};
+  for (const std::int64_t len : {1, 7, 128, 513}) {
+    // Two sequences of `len` around one of 3 tokens, so blocks never line up with sequence starts.
+    const std::vector<std::int64_t> offsets = {0, len, len + 3, 2 * len + 3};
+    const std::int64_t total = offsets.back();
+    // Logits of a few units, some rows with one dominant key: the online rescaling has work to do.
+    auto qkv = random_vector(static_cast<std::size_t>(total * 3 * H), rng, 1.5f);
+    qkv[static_cast<std::size_t>((len - 1) * 3 * H + H)] = 40.0f;
+    std::vector<float> full(static_cast<std::size_t>(total * H));
+    common::AlignedVector<float> scratch;
+    kernels::attention_full_scores(qkv.data(), full.data(), offsets, {heads, d}, scratch);
+    for (const auto& blocking : blockings) {
+      for (int threads : {1, 2}) {
+        std::vector<float> ctx(static_cast<std::size_t>(total * H), -7.0f);
+        common::AlignedVector<float> blocked_scratch;
+        kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, blocked_scratch, threads, blocking);
+        EXPECT_LE(max_abs_diff(ctx, full), 1e-5)
+            << "len " << len << ", blocks " << blocking.query_block << "x" << blocking.key_block << ", threads " << threads;
+        // Scratch is per thread and per block, not per sequence length.
+        const std::size_t per_thread_bound = static_cast<std::size_t>(
+            blocking.query_block * (blocking.key_block + d) + 2 * blocking.query_block + 64);
+        EXPECT_LE(blocked_scratch.size(), per_thread_bound * threads) << "len " << len;
+      }
+    }
+  }
+}
+
+TEST(KernelsAttention, RejectsEmptyBlocks) {
+  const std::vector<std::int64_t> offsets = {0, 2};
+  std::vector<float> qkv(2 * 3 * 4, 0.5f), ctx(2 * 4);
+  common::AlignedVector<float> scratch;
+  EXPECT_THROW(kernels::attention(qkv.data(), ctx.data(), offsets, {1, 4}, scratch, 1, {0, 16}), InvalidArgumentError);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "common/omp_threads.hpp"
 #include "common/profile.hpp"
 #include "encoder/bert_encoder.hpp"
 #include "encoder/packing.hpp"
@@ -93,7 +94,8 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
 EncoderOutput BertModel::forward(const Batch& batch) const {
   const Impl& m = *impl_;
   encoder::validate(batch, m.config);
-  if (m.options.threads > 0) omp_set_num_threads(m.options.threads);
+  // LoadOptions::threads for this call only: the caller's OpenMP setting is restored on return.
+  const common::OmpThreadsScope threads(m.options.threads);
 
   auto ws = m.workspaces.acquire();
   {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include <omp.h>
+
 #include "bertcpp/error.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/layer_norm.hpp"
@@ -143,6 +145,7 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
   if (embeddings_.projected) grow(ws.embedded, static_cast<std::size_t>(n * config_.embedding_size));
 
   kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad};
+  const int threads = omp_get_max_threads();  // the caller's (BertModel::forward scopes LoadOptions::threads)
   const kernels::AttentionShape shape{config_.num_attention_heads, H / config_.num_attention_heads};
   float* hidden = ws.hidden.data();
 
@@ -162,7 +165,7 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
     }
     {
       StageTimer timer(Stage::attention);
-      kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.scores);  // [n, H]
+      kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.attention, threads);  // [n, H]
     }
     {
       StageTimer timer(Stage::attn_out_gemm, gemm_flops * static_cast<double>(H));

@@ -19,7 +19,7 @@ struct Workspace {
   common::AlignedVector<float> qkv;           // [tokens, 3 * hidden]
   common::AlignedVector<float> context;       // [tokens, hidden]
   common::AlignedVector<float> intermediate;  // [tokens, intermediate]
-  common::AlignedVector<float> scores;        // [threads, max_len, max_len]
+  common::AlignedVector<float> attention;     // attention scratch: [threads, query block x (key block + head_dim) + 2]
   common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
   std::vector<std::byte> scratchpad;  // oneDNN user scratchpad
 };

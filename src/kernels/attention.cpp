@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <omp.h>
 
 #include <Eigen/Core>
+
+#include "bertcpp/error.hpp"
 
 namespace bertcpp::kernels {
 namespace {
@@ -13,6 +16,8 @@ namespace {
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using StridedConst = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
 using Strided = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
@@ -24,8 +29,92 @@ void softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
   }
 }
 
-void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets,
-               const AttentionShape& shape, common::AlignedVector<float>& scores) {
+void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets, const AttentionShape& shape,
+               common::AlignedVector<float>& scratch, int threads, const AttentionBlocking& blocking) {
+  if (blocking.query_block < 1 || blocking.key_block < 1)
+    throw InvalidArgumentError("attention: query_block and key_block must be positive");
+  const std::int64_t heads = shape.num_heads, d = shape.head_dim;
+  const std::int64_t hidden = heads * d, row_stride = 3 * hidden;
+  const std::int64_t batch = static_cast<std::int64_t>(offsets.size()) - 1;
+  const std::int64_t qb = blocking.query_block, kb = blocking.key_block;
+  if (threads <= 0) threads = omp_get_max_threads();
+
+  // Per thread: scores [qb, kb], the unnormalised output [qb, d], running max and sum [qb] each.
+  const std::size_t scores_floats = common::round_up_floats(static_cast<std::size_t>(qb * kb));
+  const std::size_t out_floats = common::round_up_floats(static_cast<std::size_t>(qb * d));
+  const std::size_t stat_floats = common::round_up_floats(static_cast<std::size_t>(qb));
+  const std::size_t per_thread = scores_floats + out_floats + 2 * stat_floats;
+  if (scratch.size() < per_thread * static_cast<std::size_t>(threads)) scratch.resize(per_thread * threads);
+
+  // Tasks: (sequence, query block) pairs in order, times heads. Sequences of different lengths make uneven
+  // tasks, hence dynamic scheduling.
+  std::int64_t tasks_per_head = 0;
+  for (std::int64_t b = 0; b < batch; ++b) tasks_per_head += ceil_div(offsets[b + 1] - offsets[b], qb);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+
+#pragma omp parallel num_threads(threads)
+  {
+    float* base_scratch = scratch.data() + per_thread * static_cast<std::size_t>(omp_get_thread_num());
+    float* s_ptr = base_scratch;
+    float* o_ptr = base_scratch + scores_floats;
+    float* row_max = o_ptr + out_floats;
+    float* row_sum = row_max + stat_floats;
+    // Which sequence a task index falls in: tasks are handed out in order, so a thread walks forward.
+    std::int64_t seq = 0, seq_first_task = 0;
+
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t task = 0; task < tasks_per_head * heads; ++task) {
+      const std::int64_t h = task / tasks_per_head, t = task % tasks_per_head;
+      if (t < seq_first_task) seq = 0, seq_first_task = 0;
+      while (t >= seq_first_task + ceil_div(offsets[seq + 1] - offsets[seq], qb)) {
+        seq_first_task += ceil_div(offsets[seq + 1] - offsets[seq], qb);
+        ++seq;
+      }
+      const std::int64_t begin = offsets[seq], len = offsets[seq + 1] - begin;
+      const std::int64_t q0 = (t - seq_first_task) * qb, rows = std::min(qb, len - q0);
+      const float* head_base = qkv + begin * row_stride + h * d;
+      const StridedConst q(head_base + q0 * row_stride, rows, d, Eigen::OuterStride<>(row_stride));  // [rows, d]
+      Strided out(context + (begin + q0) * hidden + h * d, rows, d, Eigen::OuterStride<>(hidden));    // [rows, d]
+
+      if (len <= kb) {
+        // One key block: a plain softmax, written straight to the context.
+        const StridedConst k(head_base + hidden, len, d, Eigen::OuterStride<>(row_stride));      // K: [len, d]
+        const StridedConst v(head_base + 2 * hidden, len, d, Eigen::OuterStride<>(row_stride));  // V: [len, d]
+        Strided s(s_ptr, rows, len, Eigen::OuterStride<>(len));                                  // [rows, len]
+        s.noalias() = scale * (q * k.transpose());
+        softmax_rows(s_ptr, rows, len);
+        out.noalias() = s * v;
+        continue;
+      }
+
+      Strided o(o_ptr, rows, d, Eigen::OuterStride<>(d));  // unnormalised output [rows, d]
+      o.setZero();
+      std::fill_n(row_max, rows, -std::numeric_limits<float>::infinity());
+      std::fill_n(row_sum, rows, 0.0f);
+      for (std::int64_t k0 = 0; k0 < len; k0 += kb) {
+        const std::int64_t cols = std::min(kb, len - k0);
+        const StridedConst k(head_base + k0 * row_stride + hidden, cols, d, Eigen::OuterStride<>(row_stride));
+        const StridedConst v(head_base + k0 * row_stride + 2 * hidden, cols, d, Eigen::OuterStride<>(row_stride));
+        Strided s(s_ptr, rows, cols, Eigen::OuterStride<>(cols));  // [rows, cols]
+        s.noalias() = scale * (q * k.transpose());
+        for (std::int64_t r = 0; r < rows; ++r) {
+          Eigen::Map<Eigen::ArrayXf> p(s_ptr + r * cols, cols);
+          const float new_max = std::max(row_max[r], p.maxCoeff());
+          const float rescale = std::exp(row_max[r] - new_max);  // exp(-inf) = 0 on the first block
+          p = (p - new_max).exp();
+          row_sum[r] = row_sum[r] * rescale + p.sum();
+          row_max[r] = new_max;
+          if (rescale != 1.0f) o.row(r) *= rescale;
+        }
+        o.noalias() += s * v;
+      }
+      for (std::int64_t r = 0; r < rows; ++r) out.row(r) = o.row(r) * (1.0f / row_sum[r]);
+    }
+  }
+}
+
+void attention_full_scores(const float* qkv, float* context, std::span<const std::int64_t> offsets,
+                           const AttentionShape& shape, common::AlignedVector<float>& scores) {
   const std::int64_t heads = shape.num_heads, d = shape.head_dim;
   const std::int64_t hidden = heads * d, row_stride = 3 * hidden;
   const std::int64_t batch = static_cast<std::int64_t>(offsets.size()) - 1;
@@ -36,7 +125,6 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
   if (scores.size() < per_thread * threads) scores.resize(per_thread * threads);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 
-  // One task per (sequence, head); sequences of different lengths make uneven tasks, hence dynamic.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::int64_t task = 0; task < batch * heads; ++task) {
     const std::int64_t b = task / heads, h = task % heads;

@@ -1,8 +1,16 @@
 // Scaled dot-product attention over packed sequences.
 //
 // The encoder keeps the activations of a whole batch as one packed matrix of real tokens, [total_tokens, ...],
-// with sequence b occupying rows [offsets[b], offsets[b+1]). Attention runs per (sequence, head) block, so no
-// work is spent on padding and no mask is needed: every token attends to exactly the tokens of its sequence.
+// with sequence b occupying rows [offsets[b], offsets[b+1]). Attention runs per (sequence, head, block of
+// queries), so no work is spent on padding and no mask is needed: every token attends to exactly the tokens of
+// its sequence.
+//
+// attention() is blocked (flash-attention style): keys and values are visited in blocks of `key_block` rows with
+// an online softmax (a running row max and row sum; earlier partial results are rescaled when the max grows),
+// so the scratch per thread is O(query_block x key_block + query_block x head_dim) whatever the sequence length.
+// Q K^T and P V of each block are Eigen GEMMs; the 1/sqrt(d) scale is folded into the first one.
+// attention_full_scores() is the plain kernel it replaced (whole len x len score matrix per head), kept as the
+// reference twin for tests.
 #pragma once
 
 #include <cstdint>
@@ -16,12 +24,24 @@ struct AttentionShape {
   std::int64_t head_dim = 0;  // hidden = num_heads * head_dim
 };
 
+// Defaults measured on BERT-base shapes (1x128 .. 1x512; docs/benchmarks.md): within noise of each other from
+// 32 to 128 queries and 128 to 512 keys; 256 keys keeps sequences up to 256 tokens in one softmax step.
+struct AttentionBlocking {
+  std::int64_t query_block = 64;  // queries per task (rows of the score block)
+  std::int64_t key_block = 256;   // keys per online-softmax step (columns of the score block)
+};
+
 // qkv:     [total_tokens, 3 * hidden]: per token Q (heads x head_dim), then K, then V - the fused projection.
 // context: [total_tokens, hidden]: softmax(Q K^T / sqrt(head_dim)) V, heads side by side.
 // offsets: [batch + 1], offsets[0] == 0, offsets[batch] == total_tokens.
-// scores:  scratch, resized to threads x max_len^2 floats (reused across calls).
-void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets,
-               const AttentionShape& shape, common::AlignedVector<float>& scores);
+// scratch: per-thread blocks, resized as needed (reused across calls).
+// threads: OpenMP threads for the (sequence, head, query block) tasks; 0 = the OpenMP default.
+void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets, const AttentionShape& shape,
+               common::AlignedVector<float>& scratch, int threads = 0, const AttentionBlocking& blocking = {});
+
+// The unblocked kernel: S = Q K^T / sqrt(d) for the whole sequence, row softmax, S V. Scratch threads x len^2.
+void attention_full_scores(const float* qkv, float* context, std::span<const std::int64_t> offsets,
+                           const AttentionShape& shape, common::AlignedVector<float>& scores);
 
 // In-place softmax of each row of x [rows, cols], subtracting the row max first.
 void softmax_rows(float* x, std::int64_t rows, std::int64_t cols);
