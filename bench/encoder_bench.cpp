@@ -248,17 +248,21 @@ double achieved_gflops(double flops, benchmark::IterationCount iterations, std::
 
 // ---- benchmarks -------------------------------------------------------------------------------------------------
 
-// fp32 C[M,N] = A[M,K] * B[K,N] with oneDNN matmul, weights reordered once into the primitive's preferred
-// (blocked) layout, as an engine that prepacks at load time would do. Fixed shapes (no runtime dims).
+// fp32 C[M,N] = A[M,K] * B[K,N] with oneDNN matmul, weights reordered once into the layout of range(3)
+// (0: the primitive's preferred, format_tag::any; 1: plain ab = W^T [K, N]; 2: ba = W [N, K]), as an engine that
+// prepacks at load time would do. Fixed shapes (no runtime dims). The best of all layouts is the reference the
+// encoder's sgemm_frac divides by.
 void BM_OnednnSgemm(benchmark::State& state) {
   const dnnl::memory::dim M = state.range(0), K = state.range(1), N = state.range(2);
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
+  const tag layouts[] = {tag::any, tag::ab, tag::ba};
+  const char* layout_names[] = {"any", "ab", "ba"};
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const dnnl::memory::desc a_md({M, K}, dt::f32, tag::ab), b_plain_md({K, N}, dt::f32, tag::ab),
-      b_any_md({K, N}, dt::f32, tag::any), c_md({M, N}, dt::f32, tag::ab);
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any_md, c_md), engine);
+      b_md({K, N}, dt::f32, layouts[state.range(3)]), c_md({M, N}, dt::f32, tag::ab);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine);
 
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
@@ -279,7 +283,7 @@ void BM_OnednnSgemm(benchmark::State& state) {
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   g_best_sgemm_gflops = std::max(g_best_sgemm_gflops, achieved_gflops(flops, state.iterations(), start));
   state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(pd.impl_info_str());
+  state.SetLabel(std::string(layout_names[state.range(3)]) + " " + pd.impl_info_str());
 }
 
 void BM_Encoder(benchmark::State& state, Arch arch) {
@@ -433,8 +437,8 @@ int main(int argc, char** argv) {
   // oneDNN GEMM first, so the encoder benchmarks can report their fraction of it.
   for (std::int64_t m : {128, 1024}) {
     benchmark::RegisterBenchmark("OnednnSgemm", BM_OnednnSgemm)
-        ->Args({m, 768, 3072})
-        ->ArgNames({"M", "K", "N"})
+        ->ArgsProduct({{m}, {768}, {3072}, {0, 1, 2}})
+        ->ArgNames({"M", "K", "N", "layout"})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }

@@ -80,7 +80,8 @@ struct ModelConfig {
 };
 
 struct LoadOptions {
-  // Threads used by one forward() call. 0: the OpenMP default (all cores, or OMP_NUM_THREADS).
+  // Threads used by one forward() call. 0: the calling thread's OpenMP setting (all cores, OMP_NUM_THREADS or
+  // the caller's omp_set_num_threads). forward() applies it for the call only and restores the caller's setting.
   int threads = 0;
   // Compute pooler_output (dense + tanh on the first token). Ignored when the checkpoint has no pooler.
   bool pooler_output = true;

@@ -1,6 +1,11 @@
 // Checkpoint directory: config.json + model.safetensors or the shards of model.safetensors.index.json.
 #include "weights/checkpoint.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+
 #include <algorithm>
 #include <bit>
 #include <fstream>
@@ -12,6 +17,22 @@
 #include "bertcpp/error.hpp"
 
 namespace bertcpp::weights {
+namespace {
+
+// Lean loading: once a tensor has been converted, its file pages are not needed again, so they are dropped
+// from the process (MADV_DONTNEED on a private read-only file mapping: a later read faults them back in from
+// the file, so loading a tensor twice - a tied decoder - still works). Only whole pages inside the tensor are
+// released; the pages it shares with its neighbours stay. Peak RSS then stays near the converted weights
+// instead of file + converted copy.
+void release_mapped_pages(const void* data, std::size_t bytes) {
+  static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + page - 1) / page * page, last = (begin + bytes) / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
 
 namespace {
 
@@ -192,6 +213,7 @@ std::vector<float> Checkpoint::load_f32(std::string_view name, std::span<const s
                            "; supported: F32, F16, BF16");
   std::vector<float> out(static_cast<std::size_t>(t->numel()));
   convert_to_f32(t->dtype, t->data, out.size(), out.data());
+  release_mapped_pages(t->data, t->nbytes);
   return out;
 }
 
