@@ -107,7 +107,9 @@ TEST(KernelsLinear, EveryWeightLayoutMatchesReference) {
   for (const char* name : {"any", "ab", "ba", "auto"}) {
     ASSERT_EQ(setenv("BERTCPP_WEIGHT_LAYOUT", name, 1), 0);
     const kernels::Linear linear(ctx, w, b, k, n, Epilogue::none);
-    if (std::string(name) != "auto") EXPECT_STREQ(kernels::to_string(linear.layout()), name);
+    if (std::string(name) != "auto") {
+      EXPECT_STREQ(kernels::to_string(linear.layout()), name);
+    }
     EXPECT_GE(linear.packed_bytes(), static_cast<std::size_t>((n * k + n)) * sizeof(float));
     std::vector<std::byte> scratch;
     kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};

@@ -1,12 +1,14 @@
 #include "kernels/attention.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
 #include <omp.h>
 
 #include <Eigen/Core>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "bertcpp/error.hpp"
 
@@ -18,6 +20,16 @@ using StridedConst = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
 using Strided = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// C[m, n] = alpha * A[m, k] * op(B) + beta * C, all row-major with leading dimensions; op(B) = B^T ([n, k]) when
+// b_transposed. oneDNN's sgemm: its JIT kernel for the CPU at hand, single-threaded inside our parallel region.
+// Returns false when oneDNN rejects the call (it cannot with the shapes built here; reported after the parallel
+// region, since an exception must not leave an OpenMP region).
+bool gemm(bool b_transposed, std::int64_t m, std::int64_t n, std::int64_t k, float alpha, const float* a,
+          std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  return dnnl::sgemm('N', b_transposed ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) ==
+         dnnl::status::success;
+}
 
 }  // namespace
 
@@ -51,6 +63,7 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
   std::int64_t tasks_per_head = 0;
   for (std::int64_t b = 0; b < batch; ++b) tasks_per_head += ceil_div(offsets[b + 1] - offsets[b], qb);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  std::atomic<bool> gemm_failed{false};
 
 #pragma omp parallel num_threads(threads)
   {
@@ -73,17 +86,18 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
       const std::int64_t begin = offsets[seq], len = offsets[seq + 1] - begin;
       const std::int64_t q0 = (t - seq_first_task) * qb, rows = std::min(qb, len - q0);
       const float* head_base = qkv + begin * row_stride + h * d;
-      const StridedConst q(head_base + q0 * row_stride, rows, d, Eigen::OuterStride<>(row_stride));  // [rows, d]
       Strided out(context + (begin + q0) * hidden + h * d, rows, d, Eigen::OuterStride<>(hidden));    // [rows, d]
 
+      const float* q_ptr = head_base + q0 * row_stride;  // Q: [rows, d], row stride 3H
+      float* out_ptr = context + (begin + q0) * hidden + h * d;  // [rows, d], row stride H
       if (len <= kb) {
         // One key block: a plain softmax, written straight to the context.
-        const StridedConst k(head_base + hidden, len, d, Eigen::OuterStride<>(row_stride));      // K: [len, d]
-        const StridedConst v(head_base + 2 * hidden, len, d, Eigen::OuterStride<>(row_stride));  // V: [len, d]
-        Strided s(s_ptr, rows, len, Eigen::OuterStride<>(len));                                  // [rows, len]
-        s.noalias() = scale * (q * k.transpose());
+        // S [rows, len] = scale * Q K^T;  K: [len, d] at head_base + H
+        bool ok = gemm(true, rows, len, d, scale, q_ptr, row_stride, head_base + hidden, row_stride, 0.0f, s_ptr, len);
         softmax_rows(s_ptr, rows, len);
-        out.noalias() = s * v;
+        // out [rows, d] = P V;  V: [len, d] at head_base + 2H
+        ok = gemm(false, rows, d, len, 1.0f, s_ptr, len, head_base + 2 * hidden, row_stride, 0.0f, out_ptr, hidden) && ok;
+        if (!ok) gemm_failed = true;
         continue;
       }
 
@@ -93,10 +107,10 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
       std::fill_n(row_sum, rows, 0.0f);
       for (std::int64_t k0 = 0; k0 < len; k0 += kb) {
         const std::int64_t cols = std::min(kb, len - k0);
-        const StridedConst k(head_base + k0 * row_stride + hidden, cols, d, Eigen::OuterStride<>(row_stride));
-        const StridedConst v(head_base + k0 * row_stride + 2 * hidden, cols, d, Eigen::OuterStride<>(row_stride));
-        Strided s(s_ptr, rows, cols, Eigen::OuterStride<>(cols));  // [rows, cols]
-        s.noalias() = scale * (q * k.transpose());
+        const float* k_ptr = head_base + k0 * row_stride + hidden;      // K block: [cols, d]
+        const float* v_ptr = head_base + k0 * row_stride + 2 * hidden;  // V block: [cols, d]
+        if (!gemm(true, rows, cols, d, scale, q_ptr, row_stride, k_ptr, row_stride, 0.0f, s_ptr, cols))  // [rows, cols]
+          gemm_failed = true;
         for (std::int64_t r = 0; r < rows; ++r) {
           Eigen::Map<Eigen::ArrayXf> p(s_ptr + r * cols, cols);
           const float new_max = std::max(row_max[r], p.maxCoeff());
@@ -106,11 +120,13 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
           row_max[r] = new_max;
           if (rescale != 1.0f) o.row(r) *= rescale;
         }
-        o.noalias() += s * v;
+        if (!gemm(false, rows, d, cols, 1.0f, s_ptr, cols, v_ptr, row_stride, 1.0f, o_ptr, d))  // O += P V
+          gemm_failed = true;
       }
       for (std::int64_t r = 0; r < rows; ++r) out.row(r) = o.row(r) * (1.0f / row_sum[r]);
     }
   }
+  if (gemm_failed) throw InvalidArgumentError("attention: oneDNN sgemm rejected a block (shape or stride)");
 }
 
 void attention_full_scores(const float* qkv, float* context, std::span<const std::int64_t> offsets,

@@ -8,7 +8,8 @@
 // attention() is blocked (flash-attention style): keys and values are visited in blocks of `key_block` rows with
 // an online softmax (a running row max and row sum; earlier partial results are rescaled when the max grows),
 // so the scratch per thread is O(query_block x key_block + query_block x head_dim) whatever the sequence length.
-// Q K^T and P V of each block are Eigen GEMMs; the 1/sqrt(d) scale is folded into the first one.
+// Q K^T and P V of each block are oneDNN sgemm calls (its JIT kernel for the CPU at hand, single-threaded
+// inside the task); the 1/sqrt(d) scale is folded into the first one as alpha.
 // attention_full_scores() is the plain kernel it replaced (whole len x len score matrix per head), kept as the
 // reference twin for tests.
 #pragma once
