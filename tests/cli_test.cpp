@@ -336,6 +336,22 @@ TEST_F(Cli, BenchPrintsTiming) {
   EXPECT_EQ(file_report.at("seq_len").get<int>(), 4);
   EXPECT_EQ(file_report.at("tokens").get<int>(), 6);
 
+  // Without a user choice the CLI runs with a short OpenMP spin (GOMP_SPINCOUNT=3000, so two processes on the
+  // same cores do not starve each other); a user's OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept as it is.
+  const std::vector<std::string> bench_args = {kCli, "bench", "-m", fixture_dir().string(), "--seq", "4", "--iters", "1"};
+  std::vector<std::string> unset = {"-u", "OMP_WAIT_POLICY", "-u", "GOMP_SPINCOUNT"};
+  unset.insert(unset.end(), bench_args.begin(), bench_args.end());
+  const ProcessResult spin_default = run_process("/usr/bin/env", unset, "");
+  ASSERT_EQ(spin_default.status, 0) << spin_default.err;
+  EXPECT_EQ(json::parse(spin_default.out).at("openmp").at("GOMP_SPINCOUNT"), "3000");
+  EXPECT_TRUE(json::parse(spin_default.out).at("openmp").at("OMP_WAIT_POLICY").is_null());
+  std::vector<std::string> passive = {"-u", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY=passive"};
+  passive.insert(passive.end(), bench_args.begin(), bench_args.end());
+  const ProcessResult user_policy = run_process("/usr/bin/env", passive, "");
+  ASSERT_EQ(user_policy.status, 0) << user_policy.err;
+  EXPECT_EQ(json::parse(user_policy.out).at("openmp").at("OMP_WAIT_POLICY"), "passive");
+  EXPECT_TRUE(json::parse(user_policy.out).at("openmp").at("GOMP_SPINCOUNT").is_null());
+
   const FixtureConfig c = fixture_config();
   const RunResult too_long = run_cli({"bench", "-m", fixture_dir().string(), "--seq",
                                       std::to_string(c.max_positions + 1)});

@@ -1,6 +1,7 @@
 // `bertcpp bench`: latency of BertModel::forward on one batch, as one JSON object (for bench/compare_runtimes.py).
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -65,6 +66,11 @@ Batch random_batch(const BenchOptions& options, const ModelConfig& config) {
   return batch;
 }
 
+nlohmann::json env_or_null(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -120,6 +126,8 @@ int run_bench(const BenchOptions& options) {
         {"min", sorted.front()},
         {"max", sorted.back()}}},
       {"tokens_per_s", static_cast<double>(tokens) / (median / 1e3)},
+      // The OpenMP wait policy the timings ran under (null: unset; see docs/cli.md, "Threads").
+      {"openmp", {{"OMP_WAIT_POLICY", env_or_null("OMP_WAIT_POLICY")}, {"GOMP_SPINCOUNT", env_or_null("GOMP_SPINCOUNT")}}},
   };
   std::cout << report.dump() << '\n';
   return exit_ok;

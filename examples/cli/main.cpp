@@ -1,14 +1,35 @@
 // bertcpp - the command line: JSON lines in, JSON lines out. See docs/cli.md, or `bertcpp <command> --help`.
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <vector>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include "app.hpp"
 
+namespace {
+
+// OpenMP threads that wait for work spin before they sleep. With libgomp's default (300,000 spins, several ms)
+// two bertcpp processes on the same cores starve each other: each one's waiting thread burns the core the other
+// needs (measured: two `encode` runs side by side took 2.8-15 s each against 0.9 s alone). 3,000 spins keeps a
+// single process as fast and two side by side within ~2x of one alone (docs/cli.md, "Threads"). libgomp reads
+// the setting once, when it is loaded - before main - so the CLI re-executes itself with it once, unless the user
+// chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT set: theirs is kept). If the re-exec fails, it runs as is.
+void set_openmp_spin_default(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
+  if (::setenv("GOMP_SPINCOUNT", "3000", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("GOMP_SPINCOUNT");  // exec failed: carry on with libgomp's default
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace bertcpp::cli;
+  set_openmp_spin_default(argv);
   std::ios::sync_with_stdio(false);
 
   CLI::App app{"bertcpp: BERT-family encoder inference on Hugging Face checkpoints (JSON lines in and out)",
