@@ -43,6 +43,7 @@
 
 #include "bertcpp/model.hpp"
 #include "common/profile.hpp"
+#include "kernels/attention.hpp"
 
 namespace {
 
@@ -286,6 +287,32 @@ void BM_OnednnSgemm(benchmark::State& state) {
   state.SetLabel(std::string(layout_names[state.range(3)]) + " " + pd.impl_info_str());
 }
 
+// Attention alone on BERT-base heads (12 x 64) over batch x seq packed tokens: the blocked kernel the encoder uses
+// (range(2) = 1) against the whole-sequence kernel it replaced (0). FLOPs: 4*B*S^2*H (Q K^T and P V).
+void BM_Attention(benchmark::State& state) {
+  const std::int64_t batch = state.range(0), seq = state.range(1);
+  const bool blocked = state.range(2) == 1;
+  const std::int64_t heads = 12, d = 64, H = heads * d, tokens = batch * seq;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> qkv(static_cast<std::size_t>(tokens * 3 * H)), context(static_cast<std::size_t>(tokens * H));
+  for (auto& x : qkv) x = normal(rng);
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(batch + 1));
+  for (std::int64_t b = 0; b <= batch; ++b) offsets[static_cast<std::size_t>(b)] = b * seq;
+  bertcpp::common::AlignedVector<float> scratch;
+  for (auto _ : state) {
+    if (blocked) {
+      bertcpp::kernels::attention(qkv.data(), context.data(), offsets, {heads, d}, scratch);
+    } else {
+      bertcpp::kernels::attention_full_scores(qkv.data(), context.data(), offsets, {heads, d}, scratch);
+    }
+    benchmark::DoNotOptimize(context.data());
+  }
+  const double flops = 4.0 * static_cast<double>(batch) * static_cast<double>(seq * seq) * static_cast<double>(H);
+  state.counters["GFLOP"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(blocked ? "blocked (online softmax, oneDNN sgemm)" : "whole-sequence scores (Eigen)");
+}
+
 void BM_Encoder(benchmark::State& state, Arch arch) {
   const std::int64_t batch = state.range(0), seq = state.range(1);
   const bertcpp::BertModel* model = nullptr;
@@ -439,6 +466,13 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("OnednnSgemm", BM_OnednnSgemm)
         ->ArgsProduct({{m}, {768}, {3072}, {0, 1, 2}})
         ->ArgNames({"M", "K", "N", "layout"})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  for (auto [batch, seq] : {std::pair<int, int>{1, 128}, {1, 512}, {8, 512}}) {
+    benchmark::RegisterBenchmark("Attention", BM_Attention)
+        ->ArgsProduct({{batch}, {seq}, {0, 1}})
+        ->ArgNames({"batch", "seq", "blocked"})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
