@@ -134,13 +134,13 @@ awk '
   BEGIN { rows = 0 }
   /^cosine similarity$/ { table = 1; next }
   table && /^\[[0-9]+\] / { n = 0
-    for (f = 2; f <= NF; ++f) { cos[rows, n++] = $f }
+    for (f = 2; f <= NF; ++f) { sim[rows, n++] = $f }
     if (n != 7) bad = bad " row " rows " has " n " columns;"
     rows++ }
   END {
     if (rows != 7) bad = bad " " rows " rows instead of 7;"
-    for (i = 0; i < rows; ++i) if (cos[i, i] + 0 < 0.999 || cos[i, i] + 0 > 1.001) bad = bad " diagonal [" i "] is " cos[i, i] ";"
-    if (!(cos[0, 1] + 0 > cos[0, 2] + 0)) bad = bad " [0]~[1] " cos[0, 1] " is not above [0]~[2] " cos[0, 2] ";"
+    for (i = 0; i < rows; ++i) if (sim[i, i] + 0 < 0.999 || sim[i, i] + 0 > 1.001) bad = bad " diagonal [" i "] is " sim[i, i] ";"
+    if (!(sim[0, 1] + 0 > sim[0, 2] + 0)) bad = bad " [0]~[1] " sim[0, 1] " is not above [0]~[2] " sim[0, 2] ";"
     if (bad != "") { print "similarity table wrong:" bad > "/dev/stderr"; exit 1 }
   }' "$fresh/tmp/similarity.txt" || fail "the similarity table printed in the fresh root is missing or wrong"
 grep -q '^{"embedding":\[' "$fresh/tmp/embed.jsonl" || fail "bertcpp embed printed no embedding in the fresh root"
