@@ -49,6 +49,7 @@ if [ -z "$(find "$tarball" -maxdepth 0 -mmin -1440 2>/dev/null)" ]; then
     "deb http://deb.debian.org/debian bookworm-updates main" \
     "deb http://deb.debian.org/debian-security bookworm-security main"
   mv "$work/partial.tar" "$tarball"
+  say "root made in $(( $(date +%s) - start )) s"
 else
   say "reusing $tarball (made $(date -r "$tarball" '+%F %T'))"
 fi
