@@ -19,7 +19,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 say() { echo "== fresh-root: $*"; }
-fail() { echo "fresh-root: FAILED: $*" >&2; exit 1; }
+fail() { printf 'fresh-root: FAILED: %s\n' "$1" >&2; [ $# -lt 2 ] || printf '  %s\n' "${@:2}" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (mmdebstrap, mount, chroot)"
 # Everything mounted below lives in a private mount namespace: it vanishes with this script, however it ends.
@@ -106,8 +106,8 @@ in_root() {
   say "$step"
   t0=$(date +%s)
   if ! nice -n 19 env -i "${root_env[@]}" chroot "$fresh" /bin/bash -c 'cd "$0" && exec "$@"' "$src" "$@"; then
-    fail "step '$step' failed in a fresh Debian 12 root (see above). If configure or the build stopped at a missing
-package, header or command, .ci/install-deps.sh does not install everything a new machine needs."
+    fail "step '$step' failed in a fresh Debian 12 root (output above)." \
+         "Stopped at a missing package, header, library or command? Then .ci/install-deps.sh lacks it."
   fi
   say "$step: $(( $(date +%s) - t0 )) s"
 }
