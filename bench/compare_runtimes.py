@@ -22,6 +22,11 @@ Usage:
   python3 bench/compare_runtimes.py --bertcpp build-cli/examples/bertcpp [--threads 2] [--iters 10]
       [--shapes 1x128,8x128,1x512,32x32] [--json results.json] [--workdir DIR]
 
+With --int8 it also times int8 inference (issue 11): ONNX Runtime on the same export quantized with
+onnxruntime.quantization.quantize_dynamic (QInt8 weights, per tensor, as its docs recommend for CPU), and
+`bertcpp bench --compute int8`; it prints bertcpp-int8/ORT-int8, bertcpp-int8/bertcpp-fp32 and
+ORT-int8/ORT-fp32 latency ratios, and each int8 runtime's worst per-token cosine to PyTorch fp32.
+
 Exit status: 0 when every output agrees within --atol, 1 when one does not, 2 on a usage or setup error.
 """
 
@@ -238,6 +243,32 @@ def worker_ort(args):
     return results
 
 
+def worker_ort_int8(args):
+    """ONNX Runtime on the export dynamically quantized to int8 (weights QInt8, activations quantized at run time)."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantized = os.path.join(args.workdir, "model_int8.onnx")
+    if not os.path.exists(quantized):
+        quantize_dynamic(os.path.join(args.workdir, "model.onnx"), quantized, weight_type=QuantType.QInt8)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
+    results = {"runtime": "onnxruntime-int8", "version": ort.__version__, "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        data = np.load(os.path.join(args.workdir, f"inputs_{name}.npz"))
+        feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+        last, _ = session.run(None, feed)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime-int8_{name}_last.npy"), last)
+        seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
+        results["shapes"][name] = summarize(seconds)
+    return results
+
+
 def run_worker(kind, args, model_dir, env=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--workdir", args.workdir,
            "--model-dir", model_dir, "--threads", str(args.threads), "--iters", str(args.iters),
@@ -282,6 +313,29 @@ def run_bertcpp(args, model_dir, files):
                 pooler.append(row["pooler_output"])
         np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_last.npy"), np.asarray(last, dtype=np.float32))
         np.save(os.path.join(args.workdir, f"out_bertcpp_{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
+    return results
+
+
+def run_bertcpp_int8(args, model_dir, files):
+    """`bertcpp bench --compute int8` per shape, and its last_hidden_state through `encode --compute int8`."""
+    results = {"runtime": "bertcpp-int8", "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        _, jsonl = files[name]
+        cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
+               "--iters", str(args.iters), "--warmup", str(args.warmup), "--compute", "int8"]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bertcpp bench --compute int8 failed on {name} (exit {proc.returncode})")
+        results["shapes"][name] = json.loads(proc.stdout)["latency_ms"]
+        out_path = os.path.join(args.workdir, f"out_bertcpp-int8_{name}.jsonl")
+        cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path, "--no-pooler",
+               "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9", "--compute", "int8"]
+        if subprocess.run(cmd).returncode != 0:
+            raise SystemExit(f"bertcpp encode --compute int8 failed on {name}")
+        with open(out_path) as f:
+            last = [json.loads(line)["last_hidden_state"] for line in f]
+        np.save(os.path.join(args.workdir, f"out_bertcpp-int8_{name}_last.npy"), np.asarray(last, dtype=np.float32))
     return results
 
 
@@ -335,6 +389,40 @@ def report(args, results):
     return ok
 
 
+def min_token_cosine(workdir, runtime, name):
+    """Worst per-token cosine of `runtime`'s last_hidden_state to PyTorch fp32's."""
+    x = np.load(os.path.join(workdir, f"out_{runtime}_{name}_last.npy")).astype(np.float64)
+    y = np.load(os.path.join(workdir, f"out_pytorch_{name}_last.npy")).astype(np.float64)
+    x, y = x.reshape(-1, x.shape[-1]), y.reshape(-1, y.shape[-1])
+    cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
+    return float(cos.min())
+
+
+def report_int8(args, results):
+    b, o = results["bertcpp"], results["onnxruntime"]
+    bq, oq = results["bertcpp-int8"], results["onnxruntime-int8"]
+    header = (f"{'shape':>8} {'bertcpp fp32':>12} {'bertcpp int8':>12} {'ORT fp32':>9} {'ORT int8':>9} "
+              f"{'bc-int8/ORT-int8':>17} {'bc-int8/bc-fp32':>16} {'ORT-int8/ORT-fp32':>18} "
+              f"{'min cos bc-int8':>16} {'min cos ORT-int8':>17}")
+    lines = [header, "-" * len(header)]
+    rows = []
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        tb, tbq, to, toq = (r["shapes"][name]["median"] for r in (b, bq, o, oq))
+        cb, co = min_token_cosine(args.workdir, "bertcpp-int8", name), min_token_cosine(args.workdir, "onnxruntime-int8", name)
+        rows.append({"shape": name, "bertcpp_fp32_ms": tb, "bertcpp_int8_ms": tbq, "onnxruntime_fp32_ms": to,
+                     "onnxruntime_int8_ms": toq, "bertcpp_int8_over_ort_int8": tbq / toq,
+                     "bertcpp_int8_over_bertcpp_fp32": tbq / tb, "ort_int8_over_ort_fp32": toq / to,
+                     "min_token_cosine_bertcpp_int8": cb, "min_token_cosine_ort_int8": co})
+        lines.append(f"{name:>8} {tb:>12.1f} {tbq:>12.1f} {to:>9.1f} {toq:>9.1f} {tbq / toq:>17.2f} {tbq / tb:>16.2f} "
+                     f"{toq / to:>18.2f} {cb:>16.5f} {co:>17.5f}")
+    print()
+    print(f"int8: bertcpp --compute int8 vs ONNX Runtime quantize_dynamic (QInt8 weights), {args.threads} thread(s), "
+          f"median of {args.iters} runs (ms); latency ratios < 1: the first is faster; cosine per token to PyTorch fp32")
+    print("\n".join(lines))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bertcpp", help="path of the built `bertcpp` CLI (e.g. build-cli/examples/bertcpp)")
@@ -346,14 +434,17 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-4, help="max-abs difference allowed between runtimes")
     parser.add_argument("--workdir", help="keep the model, ONNX file and outputs here (default: a temp dir)")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--int8", action="store_true",
+                        help="also time int8: ORT quantize_dynamic (QInt8) and bertcpp --compute int8")
     # Internal: run one runtime's timing in this process.
-    parser.add_argument("--worker", choices=["torch", "ort"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["torch", "ort", "ort-int8"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     parse_shapes(args.shapes)
 
     if args.worker:
-        result = worker_torch(args) if args.worker == "torch" else worker_ort(args)
+        workers = {"torch": worker_torch, "ort": worker_ort, "ort-int8": worker_ort_int8}
+        result = workers[args.worker](args)
         print(json.dumps(result))
         return 0
 
@@ -378,7 +469,21 @@ def main():
         results["pytorch"] = run_worker("torch", args, model_dir, env=torch_env)
         print("timing bertcpp ...", file=sys.stderr)
         results["bertcpp"] = run_bertcpp(args, model_dir, files)
-        return 0 if report(args, results) else 1
+        if args.int8:
+            print("timing onnxruntime int8 ...", file=sys.stderr)
+            results["onnxruntime-int8"] = run_worker("ort-int8", args, model_dir)
+            print("timing bertcpp int8 ...", file=sys.stderr)
+            results["bertcpp-int8"] = run_bertcpp_int8(args, model_dir, files)
+        ok = report(args, results)
+        if args.int8:
+            int8_rows = report_int8(args, results)
+            if args.json:
+                with open(args.json) as f:
+                    saved = json.load(f)
+                saved["int8_rows"] = int8_rows
+                with open(args.json, "w") as f:
+                    json.dump(saved, f, indent=2)
+        return 0 if ok else 1
     finally:
         if own_tmp:
             shutil.rmtree(args.workdir, ignore_errors=True)
