@@ -36,7 +36,7 @@ std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float scale =
 
 // The naive quantizer of quantize.hpp.
 std::uint8_t naive_q(float x, QuantParams p) {
-  const float v = std::nearbyint(x / p.scale) + static_cast<float>(p.zero_point);
+  const float v = std::nearbyint(x * (1.0f / p.scale)) + static_cast<float>(p.zero_point);
   return static_cast<std::uint8_t>(std::min(255.0f, std::max(0.0f, v)));
 }
 

@@ -40,12 +40,16 @@ QuantParams u8_params(float lo, float hi) noexcept {
 
 void quantize_u8_with(const float* x, std::int64_t count, QuantParams params, std::uint8_t* q) {
   const float inv = 1.0f / params.scale, zp = static_cast<float>(params.zero_point);
-#pragma omp parallel for schedule(static)
+  // Round to nearest even by adding and subtracting 1.5 * 2^23 (exact for |v| < 2^22, which the clamp below
+  // makes irrelevant beyond): the same result as std::nearbyint, but it vectorizes, where nearbyint is a
+  // library call per element (measured: the quantize passes of BERT-base at 1x128 took ~6 of 55 ms with it).
+  constexpr float kRound = 12582912.0f;
+#pragma omp parallel for simd schedule(static)
   for (std::int64_t i = 0; i < count; ++i) {
-    // nearbyint: ties to even. The clamp after the shift keeps out-of-range values (none with our own range)
-    // at the ends instead of wrapping.
-    const float v = std::nearbyint(x[i] * inv) + zp;
-    q[i] = static_cast<std::uint8_t>(std::clamp(v, 0.0f, 255.0f));
+    float v = x[i] * inv;
+    v = std::clamp(v, -512.0f, 512.0f);  // keeps the trick exact; any value this far out clamps to 0 / 255 anyway
+    v = (v + kRound) - kRound + zp;
+    q[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(std::clamp(v, 0.0f, 255.0f)));
   }
 }
 

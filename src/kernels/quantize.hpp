@@ -1,6 +1,6 @@
 // Quantization kernels of the int8 and bf16 compute types (bertcpp/compute.hpp, docs/quantization.md).
 //
-// Activations (dynamic, per tensor): x in [lo, hi] -> u8 q = clamp(round(x / scale) + zero_point, 0, 255), with
+// Activations (dynamic, per tensor): x in [lo, hi] -> u8 q = clamp(round(x * (1 / scale)) + zero_point, 0, 255), with
 // the range widened to include 0 (so 0, the value of padding and of ReLU/GELU floors, is exact) and
 // scale = (hi - lo) / 255, zero_point = round(-lo / scale). Dequantized: x ~ scale * (q - zero_point); the
 // error of one element is at most scale / 2 inside the range.
@@ -27,7 +27,7 @@ QuantParams u8_params(float lo, float hi) noexcept;
 // x: [rows, cols] row-major -> q (same shape). Two passes (range, then quantize), parallel over rows.
 QuantParams quantize_u8(const float* x, std::int64_t rows, std::int64_t cols, std::uint8_t* q);
 
-// q[i] = clamp(round(x[i] / params.scale) + zero_point, 0, 255) for a known range.
+// q[i] = clamp(round(x[i] * (1 / params.scale)) + zero_point, 0, 255) for a known range.
 void quantize_u8_with(const float* x, std::int64_t count, QuantParams params, std::uint8_t* q);
 
 // LayerNorm (as kernels::layer_norm, bit for bit) of x into y, and y quantized to q in the same call: each
