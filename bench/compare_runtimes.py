@@ -27,6 +27,11 @@ corpus.jsonl) tokenized by the default model's tokenizer to 8..128 tokens: ORT a
 longest with an attention mask, as transformers' pipelines feed a batch; bertcpp gets them unpadded (packed).
 BERT-large (24 layers, hidden 1024, 16 heads, FFN 4096) runs --large-shapes on a second random checkpoint.
 
+With --int8 it also times int8 inference (issue 11): ONNX Runtime on the same export quantized with
+onnxruntime.quantization.quantize_dynamic (QInt8 weights, per tensor, as its docs recommend for CPU), and
+`bertcpp bench --compute int8`; it prints bertcpp-int8/ORT-int8, bertcpp-int8/bertcpp-fp32 and
+ORT-int8/ORT-fp32 latency ratios, and each int8 runtime's worst per-token cosine to PyTorch fp32.
+
 Exit status: 0 when every output agrees within --atol, 1 when one does not, 2 on a usage or setup error.
 """
 
@@ -293,6 +298,32 @@ def worker_ort(args):
     return results
 
 
+def worker_ort_int8(args):
+    """ONNX Runtime on the export dynamically quantized to int8 (weights QInt8, activations quantized at run time)."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantized = os.path.join(args.workdir, f"{args.prefix}model_int8.onnx")
+    if not os.path.exists(quantized):
+        quantize_dynamic(os.path.join(args.workdir, f"{args.prefix}model.onnx"), quantized, weight_type=QuantType.QInt8)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    session = ort.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
+    results = {"runtime": "onnxruntime-int8", "version": ort.__version__, "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(args.shapes):
+        name = shape_name(batch, seq)
+        data = np.load(os.path.join(args.workdir, f"{args.prefix}inputs_{name}.npz"))
+        feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+        last, _ = session.run(None, feed)
+        np.save(os.path.join(args.workdir, f"out_onnxruntime-int8_{args.prefix}{name}_last.npy"), last)
+        seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
+        results["shapes"][name] = summarize(seconds)
+    return results
+
+
 def run_worker(kind, args, model_dir, shapes, prefix, env=None):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--workdir", args.workdir,
            "--model-dir", model_dir, "--threads", str(args.threads), "--iters", str(args.iters),
@@ -342,6 +373,33 @@ def run_bertcpp(args, model_dir, files, shapes, prefix):
             padded[i, :len(r)] = r
         np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_last.npy"), padded)
         np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
+    return results
+
+
+def run_bertcpp_int8(args, model_dir, files, shapes, prefix):
+    """`bertcpp bench --compute int8` per shape, and its last_hidden_state through `encode --compute int8`."""
+    results = {"runtime": "bertcpp-int8", "threads": args.threads, "shapes": {}}
+    for batch, seq in parse_shapes(shapes):
+        name = shape_name(batch, seq)
+        _, jsonl = files[name]
+        cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
+               "--iters", str(args.iters), "--warmup", str(args.warmup), "--compute", "int8"]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bertcpp bench --compute int8 failed on {name} (exit {proc.returncode})")
+        results["shapes"][name] = json.loads(proc.stdout)["latency_ms"]
+        out_path = os.path.join(args.workdir, f"out_bertcpp-int8_{prefix}{name}.jsonl")
+        cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path, "--no-pooler",
+               "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9", "--compute", "int8"]
+        if subprocess.run(cmd).returncode != 0:
+            raise SystemExit(f"bertcpp encode --compute int8 failed on {name}")
+        with open(out_path) as f:
+            last = [json.loads(line)["last_hidden_state"] for line in f]
+        longest = max(len(r) for r in last)
+        padded = np.zeros((len(last), longest, len(last[0][0])), dtype=np.float32)
+        for i, r in enumerate(last):
+            padded[i, :len(r)] = r
+        np.save(os.path.join(args.workdir, f"out_bertcpp-int8_{prefix}{name}_last.npy"), padded)
     return results
 
 
@@ -411,6 +469,44 @@ def report(args, cases, results):
     return ok
 
 
+def min_token_cosine(workdir, runtime, key, mask):
+    """Worst per-token cosine of `runtime`'s last_hidden_state to PyTorch fp32's, over real tokens."""
+    x = np.load(os.path.join(workdir, f"out_{runtime}_{key}_last.npy")).astype(np.float64)[:, :mask.shape[1]]
+    y = np.load(os.path.join(workdir, f"out_pytorch_{key}_last.npy")).astype(np.float64)[:, :mask.shape[1]]
+    real = mask.astype(bool)
+    x, y = x[real], y[real]
+    cos = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
+    return float(cos.min())
+
+
+def report_int8(args, cases, results):
+    header = (f"{'model':>6} {'shape':>8} {'bertcpp fp32':>12} {'bertcpp int8':>12} {'ORT fp32':>9} {'ORT int8':>9} "
+              f"{'bc-int8/ORT-int8':>17} {'bc-int8/bc-fp32':>16} {'ORT-int8/ORT-fp32':>18} "
+              f"{'min cos bc-int8':>16} {'min cos ORT-int8':>17}")
+    lines = [header, "-" * len(header)]
+    rows = []
+    for label, shapes, prefix in cases:
+        b, bq, o, oq = (results[prefix][r] for r in ("bertcpp", "bertcpp-int8", "onnxruntime", "onnxruntime-int8"))
+        for batch, seq in parse_shapes(shapes):
+            name = shape_name(batch, seq)
+            mask = np.load(os.path.join(args.workdir, f"{prefix}inputs_{name}.npz"))["attention_mask"]
+            tb, tbq, to, toq = (r["shapes"][name]["median"] for r in (b, bq, o, oq))
+            cb = min_token_cosine(args.workdir, "bertcpp-int8", prefix + name, mask)
+            co = min_token_cosine(args.workdir, "onnxruntime-int8", prefix + name, mask)
+            rows.append({"model": label, "shape": name, "bertcpp_fp32_ms": tb, "bertcpp_int8_ms": tbq,
+                         "onnxruntime_fp32_ms": to, "onnxruntime_int8_ms": toq,
+                         "bertcpp_int8_over_ort_int8": tbq / toq, "bertcpp_int8_over_bertcpp_fp32": tbq / tb,
+                         "ort_int8_over_ort_fp32": toq / to, "min_token_cosine_bertcpp_int8": cb,
+                         "min_token_cosine_ort_int8": co})
+            lines.append(f"{label:>6} {name:>8} {tb:>12.1f} {tbq:>12.1f} {to:>9.1f} {toq:>9.1f} {tbq / toq:>17.2f} "
+                         f"{tbq / tb:>16.2f} {toq / to:>18.2f} {cb:>16.5f} {co:>17.5f}")
+    print()
+    print(f"int8: bertcpp --compute int8 vs ONNX Runtime quantize_dynamic (QInt8 weights), {args.threads} thread(s), "
+          f"median of {args.iters} runs (ms); latency ratios < 1: the first is faster; cosine per token to PyTorch fp32")
+    print("\n".join(lines))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bertcpp", help="path of the built `bertcpp` CLI (e.g. build-cli/examples/bertcpp)")
@@ -428,8 +524,10 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-4, help="max-abs difference allowed between runtimes")
     parser.add_argument("--workdir", help="keep the model, ONNX file and outputs here (default: a temp dir)")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--int8", action="store_true",
+                        help="also time int8: ORT quantize_dynamic (QInt8) and bertcpp --compute int8")
     # Internal: run one runtime's timing in this process.
-    parser.add_argument("--worker", choices=["torch", "ort"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["torch", "ort", "ort-int8"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", help=argparse.SUPPRESS)
     parser.add_argument("--prefix", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -438,7 +536,8 @@ def main():
         parse_shapes(args.large_shapes)
 
     if args.worker:
-        result = worker_torch(args) if args.worker == "torch" else worker_ort(args)
+        workers = {"torch": worker_torch, "ort": worker_ort, "ort-int8": worker_ort_int8}
+        result = workers[args.worker](args)
         print(json.dumps(result))
         return 0
 
@@ -471,7 +570,21 @@ def main():
             results[prefix]["pytorch"] = run_worker("torch", args, model_dir, shapes, prefix, env=torch_env)
             print(f"[{label}] timing bertcpp ...", file=sys.stderr)
             results[prefix]["bertcpp"] = run_bertcpp(args, model_dir, files, shapes, prefix)
-        return 0 if report(args, cases, results) else 1
+            if args.int8:
+                print(f"[{label}] timing onnxruntime int8 ...", file=sys.stderr)
+                results[prefix]["onnxruntime-int8"] = run_worker("ort-int8", args, model_dir, shapes, prefix)
+                print(f"[{label}] timing bertcpp int8 ...", file=sys.stderr)
+                results[prefix]["bertcpp-int8"] = run_bertcpp_int8(args, model_dir, files, shapes, prefix)
+        ok = report(args, cases, results)
+        if args.int8:
+            int8_rows = report_int8(args, cases, results)
+            if args.json:
+                with open(args.json) as f:
+                    saved = json.load(f)
+                saved["int8_rows"] = int8_rows
+                with open(args.json, "w") as f:
+                    json.dump(saved, f, indent=2)
+        return 0 if ok else 1
     finally:
         if own_tmp:
             shutil.rmtree(args.workdir, ignore_errors=True)

@@ -2,6 +2,9 @@
 //
 //   build-cli/bench/encoder_bench [--threads=N] [--benchmark_filter=...] [google-benchmark flags]
 //   build-cli/bench/encoder_bench --profile [--threads=N]   time per stage of forward(), GEMMs next to a bare GEMM
+//   build-cli/bench/encoder_bench --compute=int8|bf16 [...]  the encoder in that compute type (LoadOptions::compute),
+//       next to a bare oneDNN GEMM of the same data types (u8 x s8 -> f32, or bf16 x bf16 -> f32) instead of
+//       the fp32 one; "GFLOP" then counts integer / bf16 operations (GOP/s).
 //
 // The model: 12 layers, hidden 768, 12 heads, FFN 3072, vocab 30522, 512 positions; random weights (fixed seed)
 // written once per run as config.json + model.safetensors into a temp dir, then loaded with BertModel::load.
@@ -51,6 +54,8 @@ namespace {
 int g_threads = 0;
 // Best GFLOP/s of the oneDNN GEMM benchmarks run so far in this process.
 double g_best_sgemm_gflops = 0.0;
+// The encoder's compute type (--compute=); the bare GEMM benchmark uses the same data types.
+bertcpp::ComputeType g_compute = bertcpp::ComputeType::fp32;
 
 enum class Arch { bert, albert };
 
@@ -226,6 +231,7 @@ class BenchModel {
     }
     bertcpp::LoadOptions options;
     options.threads = g_threads;
+    options.compute = g_compute;
     return bertcpp::BertModel::load(dir, options);
   }
 
@@ -261,6 +267,29 @@ void BM_OnednnSgemm(benchmark::State& state) {
   const char* layout_names[] = {"any", "ab", "ba"};
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
+  // --compute=int8: u8 x s8; bf16: bf16 x bf16; output f32 in every case.
+  const dt a_type = g_compute == bertcpp::ComputeType::int8   ? dt::u8
+                    : g_compute == bertcpp::ComputeType::bf16 ? dt::bf16
+                                                              : dt::f32;
+  const dt b_type = g_compute == bertcpp::ComputeType::int8 ? dt::s8 : a_type;
+  if (a_type != dt::f32) {
+    const dnnl::memory::desc a_md({M, K}, a_type, tag::ab), b_any_md({K, N}, b_type, tag::any), c_md({M, N}, dt::f32, tag::ab);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any_md, c_md), engine);
+    dnnl::memory a(a_md, engine), b(pd.weights_desc(), engine), c(c_md, engine);
+    std::memset(a.get_data_handle(), 0x3f, a_md.get_size());  // small normal values in every type
+    std::memset(b.get_data_handle(), 0x3e, pd.weights_desc().get_size());
+    const dnnl::matmul matmul(pd);
+    const auto start = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+      matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+      stream.wait();
+    }
+    const double ops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    g_best_sgemm_gflops = std::max(g_best_sgemm_gflops, achieved_gflops(ops, state.iterations(), start));
+    state.counters["GFLOP"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.SetLabel(pd.impl_info_str());
+    return;
+  }
   const dnnl::memory::desc a_md({M, K}, dt::f32, tag::ab), b_plain_md({K, N}, dt::f32, tag::ab),
       b_md({K, N}, dt::f32, layouts[state.range(3)]), c_md({M, N}, dt::f32, tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine);
@@ -443,6 +472,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       g_threads = std::atoi(argv[i] + 10);
+    } else if (std::strncmp(argv[i], "--compute=", 10) == 0) {
+      const auto compute = bertcpp::parse_compute_type(argv[i] + 10);
+      if (!compute) {
+        std::fprintf(stderr, "--compute=%s: expected fp32, int8 or bf16\n", argv[i] + 10);
+        return 2;
+      }
+      g_compute = *compute;
     } else if (std::strcmp(argv[i], "--profile") == 0) {
       profile = true;
     } else {
@@ -460,6 +496,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, args.data());
   if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
   benchmark::AddCustomContext("threads", std::to_string(g_threads > 0 ? g_threads : omp_get_max_threads()));
+  benchmark::AddCustomContext("compute", std::string(bertcpp::to_string(g_compute)));
 
   // oneDNN GEMM first, so the encoder benchmarks can report their fraction of it.
   for (std::int64_t m : {128, 1024}) {

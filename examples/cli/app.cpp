@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include <unistd.h>
 
@@ -22,10 +23,16 @@ std::optional<BertModel> load_model_or_report(std::string_view command, const st
   return std::nullopt;
 }
 
-void add_threads_option(CLI::App& app, int& threads) {
+void add_run_options(CLI::App& app, int& threads, ComputeType& compute) {
   app.add_option("--threads", threads, "Threads per forward call; 0 = all cores (or OMP_NUM_THREADS)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--compute", [&compute](const std::string& name) { compute = *parse_compute_type(name); },
+         "Arithmetic of the encoder's matrix products: fp32, int8 (dynamic quantization, ~2x faster, see "
+         "docs/quantization.md) or bf16 (CPUs with AVX512-BF16 or AMX only)")
+      ->check(CLI::IsMember({"fp32", "int8", "bf16"}))
+      ->default_str("fp32");
 }
 
 Progress::Progress(std::string_view command, bool forced)

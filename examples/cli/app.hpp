@@ -48,8 +48,9 @@ Subcommand add_sop(CLI::App& parent);
 std::optional<BertModel> load_model_or_report(std::string_view command, const std::string& dir,
                                               const LoadOptions& options);
 
-// "--threads" etc. shared by subcommands that run the model.
-void add_threads_option(CLI::App& app, int& threads);
+// The options of every subcommand that runs a model: --threads (LoadOptions::threads) and
+// --compute fp32|int8|bf16 (LoadOptions::compute).
+void add_run_options(CLI::App& app, int& threads, ComputeType& compute);
 
 // Progress on stderr: at most once a second, only when enabled (stderr is a terminal, or --progress).
 // On a terminal the line is rewritten in place; otherwise one line per report.

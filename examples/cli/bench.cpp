@@ -28,6 +28,7 @@ struct BenchOptions {
   int iters = 10;
   int warmup = 2;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   std::uint32_t seed = 0;
   bool no_pooler = false;
 };
@@ -78,6 +79,7 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 int run_bench(const BenchOptions& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   load.pooler_output = !options.no_pooler;
   const auto load_start = std::chrono::steady_clock::now();
   const auto model = load_model_or_report("bench", options.model, load);
@@ -117,6 +119,7 @@ int run_bench(const BenchOptions& options) {
       {"seq_len", seq_len},
       {"tokens", tokens},
       {"threads", options.threads > 0 ? options.threads : omp_get_max_threads()},
+      {"compute", std::string(to_string(options.compute))},
       {"iters", options.iters},
       {"warmup", options.warmup},
       {"load_ms", load_ms},
@@ -156,7 +159,7 @@ Subcommand add_bench(CLI::App& parent) {
   app->add_option("--warmup", options->warmup, "Untimed forward calls first")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_flag("--no-pooler", options->no_pooler, "Skip the pooler");
   app->footer(
       "Output: {\"model\", \"batch\", \"seq_len\" (longest sequence), \"tokens\", \"threads\", \"iters\", \"warmup\",\n"

@@ -16,6 +16,7 @@ struct ClassifyCommand {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   std::size_t top_k = 1;
   std::string function = "default";
   bool logits = false;
@@ -50,6 +51,7 @@ std::string format(const Classification& result, const ClassifyCommand& options)
 int run_classify(const ClassifyCommand& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto classifier = load_pipeline_or_report<SequenceClassifier>("classify", options.model, load);
   if (!classifier) return exit_setup;
   ClassifyOptions classify;
@@ -80,7 +82,7 @@ Subcommand add_classify(CLI::App& parent) {
       "one {\"text\"} per line, labels out");
   app->add_option("-m,--model", options->model, "Checkpoint directory with a classifier head")->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("-k,--top-k", options->top_k, "Labels per text, best first; 0 = all")->capture_default_str();
   app->add_option("--function", options->function,
                   "Score function: default (sigmoid for one label or multi-label, else softmax), softmax, sigmoid, none")

@@ -15,12 +15,14 @@ struct EmbedCommand {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   int precision = 0;
 };
 
 int run_embed(const EmbedCommand& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto embedder = load_pipeline_or_report<SentenceEmbedder>("embed", options.model, load);
   if (!embedder) return exit_setup;
   return run_text_lines("embed", options.io, [&](std::span<const TextRecord> records) {
@@ -51,7 +53,7 @@ Subcommand add_embed(CLI::App& parent) {
                   "Model directory: a sentence-transformers model (modules.json) or a plain checkpoint (mean pooling)")
       ->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("--precision", options->precision, "Significant digits per float; 0 = shortest exact")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();

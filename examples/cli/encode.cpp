@@ -22,6 +22,7 @@ struct EncodeOptions {
   std::string input = "-";
   std::string output = "-";
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   std::size_t batch_size = 8;
   bool no_pooler = false;
   bool hidden_states = false;
@@ -137,6 +138,7 @@ class Encoder {
 int run_encode(const EncodeOptions& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   load.pooler_output = !options.no_pooler;
   load.hidden_states = options.hidden_states;
   const auto model = load_model_or_report("encode", options.model, load);
@@ -211,7 +213,7 @@ Subcommand add_encode(CLI::App& parent) {
       ->required();
   app->add_option("-i,--input", options->input, "JSON-lines input file; - for stdin")->capture_default_str();
   app->add_option("-o,--output", options->output, "JSON-lines output file; - for stdout")->capture_default_str();
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("-b,--batch-size", options->batch_size,
                   "Input lines run together in one forward call (output order is kept)")
       ->check(CLI::PositiveNumber)

@@ -17,6 +17,7 @@ struct FillMaskCommand {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   std::size_t top_k = 5;
   std::vector<std::string> targets;
   bool logits = false;
@@ -64,6 +65,7 @@ std::string format(const std::vector<std::vector<MaskPrediction>>& predictions, 
 int run_fill_mask(const FillMaskCommand& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto fill_mask = load_pipeline_or_report<FillMask>("fill-mask", options.model, load);
   if (!fill_mask) return exit_setup;
   FillMaskOptions fill;
@@ -108,7 +110,7 @@ Subcommand add_fill_mask(CLI::App& parent) {
                   "predictions, ELECTRA generator, DistilBERT vocab_*)")
       ->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("-k,--top-k", options->top_k, "Candidates per mask, best first")->capture_default_str();
   app->add_option("--targets", options->targets,
                   "Only score these tokens (comma-separated or repeated); a word outside the vocabulary is replaced "

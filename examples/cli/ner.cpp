@@ -22,6 +22,7 @@ struct NerCliOptions {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   std::string aggregation_name = "none";
   Aggregation aggregation = Aggregation::none;  // from aggregation_name
   std::vector<std::string> ignore_labels = {"O"};
@@ -95,6 +96,7 @@ int run_ner(NerCliOptions options) {
   }
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto ner = load_pipeline_or_report<TokenClassifier>("ner", options.model, load);
   if (!ner) return exit_setup;
   return run_text_lines("ner", options.io, [&](std::span<const TextRecord> records) {
@@ -120,7 +122,7 @@ Subcommand add_ner(CLI::App& parent) {
                   "Checkpoint directory of a *ForTokenClassification (BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT)")
       ->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("-a,--aggregation", options->aggregation_name,
                   "none (one record per token), simple, first, average or max (entity groups), as transformers")
       ->check(CLI::IsMember({"none", "simple", "first", "average", "max"}))

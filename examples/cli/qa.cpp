@@ -20,6 +20,7 @@ struct QaCliOptions {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   QaOptions qa;
   bool no_align_to_words = false;
   bool logits = false;
@@ -64,6 +65,7 @@ int run_qa(QaCliOptions options) {
   options.qa.align_to_words = !options.no_align_to_words;
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto qa = load_pipeline_or_report<QuestionAnswerer>("qa", options.model, load);
   if (!qa) return exit_setup;
   return run_text_lines("qa", options.io, [&](std::span<const TextRecord> records) {
@@ -90,7 +92,7 @@ Subcommand add_qa(CLI::App& parent) {
                   "Checkpoint directory of a *ForQuestionAnswering (BERT, RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT)")
       ->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_option("-k,--top-k", options->qa.top_k, "Answers per question, best first")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -17,6 +17,7 @@ struct RtdCommand {
   std::string model;
   TextIoOptions io;
   int threads = 0;
+  ComputeType compute = ComputeType::fp32;
   bool skip_special = false;
   int precision = 0;
 };
@@ -63,6 +64,7 @@ std::string format(const std::vector<TokenJudgement>& tokens, const RtdCommand& 
 int run_rtd(const RtdCommand& options) {
   LoadOptions load;
   load.threads = options.threads;
+  load.compute = options.compute;
   const auto detector = load_pipeline_or_report<ReplacedTokenDetector>("rtd", options.model, load);
   if (!detector) return exit_setup;
   return run_text_lines("rtd", options.io, [&](std::span<const TextRecord> records) {
@@ -80,7 +82,7 @@ Subcommand add_rtd(CLI::App& parent) {
       "rtd", "Replaced-token detection (ELECTRA discriminator): one {\"text\"} per line, a judgement per token out");
   app->add_option("-m,--model", options->model, "ELECTRA discriminator directory (ElectraForPreTraining)")->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_flag("--skip-special", options->skip_special, "Leave out special tokens ([CLS], [SEP], ...)");
   app->add_option("--precision", options->precision, "Significant digits per float; 0 = shortest exact")
       ->check(CLI::Range(0, 9))

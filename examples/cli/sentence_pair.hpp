@@ -28,6 +28,7 @@ Subcommand add_sentence_pair_command(CLI::App& parent, const SentencePairCommand
     std::string model;
     TextIoOptions io;
     int threads = 0;
+    ComputeType compute = ComputeType::fp32;
     bool logits = false;
     int precision = 0;
   };
@@ -35,7 +36,7 @@ Subcommand add_sentence_pair_command(CLI::App& parent, const SentencePairCommand
   CLI::App* app = parent.add_subcommand(command.name, command.description);
   app->add_option("-m,--model", options->model, command.model_help)->required();
   add_text_io_options(*app, options->io);
-  add_threads_option(*app, options->threads);
+  add_run_options(*app, options->threads, options->compute);
   app->add_flag("--logits", options->logits, std::string("Also write the raw \"logits\" [2] (") + command.logits_help + ")");
   app->add_option("--precision", options->precision, "Significant digits per float; 0 = shortest exact")
       ->check(CLI::Range(0, 9))
@@ -46,6 +47,7 @@ Subcommand add_sentence_pair_command(CLI::App& parent, const SentencePairCommand
   return {app, [options, command, probability]() -> int {
             LoadOptions load;
             load.threads = options->threads;
+            load.compute = options->compute;
             const auto predictor = load_pipeline_or_report<Predictor>(command.name, options->model, load);
             if (!predictor) return exit_setup;
             return run_text_lines(command.name, options->io, [&](std::span<const TextRecord> records) {

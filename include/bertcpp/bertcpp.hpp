@@ -1,6 +1,7 @@
 // bertcpp/bertcpp.hpp - everything public in one include.
 #pragma once
 
+#include "bertcpp/compute.hpp"
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
 #include "bertcpp/pipelines.hpp"

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "bertcpp/compute.hpp"
 #include "bertcpp/tensor.hpp"
 #include "bertcpp/tokenizer.hpp"
 
@@ -91,6 +92,10 @@ struct LoadOptions {
   bool hidden_states = false;
   // Load the tokenizer of the checkpoint directory too (tokenizer.json, else vocab.txt), when there is one.
   bool tokenizer = true;
+  // Arithmetic of the encoder's matrix products (see bertcpp/compute.hpp); heads with large products (the
+  // fill-mask vocabulary projection) follow it. bf16 on a CPU without AVX512-BF16/AMX: load() throws
+  // UnsupportedError.
+  ComputeType compute = ComputeType::fp32;
 };
 
 // A batch of token-id sequences. Sequences may have different lengths; nothing needs padding.

@@ -84,7 +84,7 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   impl->config = weights::parse_config(checkpoint.config(), dir / "config.json");
   const weights::CheckpointLayout layout = weights::checkpoint_layout(impl->config);
   select_prefix(checkpoint, layout);
-  impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output);
+  impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output, options.compute);
   if (options.tokenizer && (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "vocab.txt"))) {
     impl->tokenizer.emplace(Tokenizer::load(dir));
   }

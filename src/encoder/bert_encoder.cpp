@@ -36,7 +36,14 @@ kernels::Linear load_linear(const kernels::DnnlContext& ctx, const weights::Chec
                          in, out, epilogue);
 }
 
-TransformerLayer load_layer(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
+// The same in the model's compute type.
+kernels::Dense load_dense(const kernels::DnnlContext& ctx, ComputeType compute, const weights::Checkpoint& ckpt,
+                          const std::string& scope, std::int64_t in, std::int64_t out, kernels::Epilogue epilogue) {
+  return kernels::Dense(ctx, compute, ckpt.load_f32(scope + ".weight", {out, in}),
+                        ckpt.load_f32(scope + ".bias", {out}), in, out, epilogue);
+}
+
+TransformerLayer load_layer(const kernels::DnnlContext& ctx, ComputeType compute, const weights::Checkpoint& ckpt,
                             const ModelConfig& config, const std::string& scope,
                             const weights::LayerTensorNames& names, kernels::Epilogue act) {
   const std::int64_t H = config.hidden_size, I = config.intermediate_size;
@@ -51,12 +58,13 @@ TransformerLayer load_layer(const kernels::DnnlContext& ctx, const weights::Chec
     qkv_w.insert(qkv_w.end(), w.begin(), w.end());
     qkv_b.insert(qkv_b.end(), b.begin(), b.end());
   }
-  layer.qkv = kernels::Linear(ctx, qkv_w, qkv_b, H, 3 * H, kernels::Epilogue::none);
-  layer.attn_output = load_linear(ctx, ckpt, scope + names.attention_output, H, H, kernels::Epilogue::residual);
+  layer.qkv = kernels::Dense(ctx, compute, qkv_w, qkv_b, H, 3 * H, kernels::Epilogue::none);
+  layer.attn_output =
+      load_dense(ctx, compute, ckpt, scope + names.attention_output, H, H, kernels::Epilogue::residual);
   layer.attn_ln_gamma = ckpt.load_f32(scope + names.attention_norm + ".weight", {H});
   layer.attn_ln_beta = ckpt.load_f32(scope + names.attention_norm + ".bias", {H});
-  layer.ffn_in = load_linear(ctx, ckpt, scope + names.ffn_in, H, I, act);
-  layer.ffn_out = load_linear(ctx, ckpt, scope + names.ffn_out, I, H, kernels::Epilogue::residual);
+  layer.ffn_in = load_dense(ctx, compute, ckpt, scope + names.ffn_in, H, I, act);
+  layer.ffn_out = load_dense(ctx, compute, ckpt, scope + names.ffn_out, I, H, kernels::Epilogue::residual);
   layer.out_ln_gamma = ckpt.load_f32(scope + names.output_norm + ".weight", {H});
   layer.out_ln_beta = ckpt.load_f32(scope + names.output_norm + ".bias", {H});
   return layer;
@@ -77,8 +85,9 @@ std::vector<float> sinusoidal_position_table(std::int64_t positions, std::int64_
 }
 
 BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
-                         const ModelConfig& config, const weights::CheckpointLayout& layout, bool load_pooler)
-    : ctx_(&ctx), config_(config), schedule_(layout.schedule) {
+                         const ModelConfig& config, const weights::CheckpointLayout& layout, bool load_pooler,
+                         ComputeType compute)
+    : ctx_(&ctx), config_(config), compute_(compute), schedule_(layout.schedule) {
   const std::int64_t H = config.hidden_size, E = config.embedding_size;
   Embeddings& e = embeddings_;
   e.word = ckpt.load_f32(layout.word_embeddings, {config.vocab_size, E});
@@ -101,7 +110,7 @@ BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpo
   const kernels::Epilogue act = activation_epilogue(config.hidden_act);
   layers_.reserve(layout.layer_scopes.size());
   for (const std::string& scope : layout.layer_scopes)
-    layers_.push_back(load_layer(ctx, ckpt, config, scope, layout.layer, act));
+    layers_.push_back(load_layer(ctx, compute, ckpt, config, scope, layout.layer, act));
   for (const std::size_t i : schedule_)
     if (i >= layers_.size()) throw UnsupportedError("layer schedule refers to a layer that is not stored");
 
@@ -157,11 +166,18 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
     embed(ws, exec);
   }
   if (on_hidden_state) on_hidden_state(0, hidden);
+  // int8 / bf16: each GEMM's input is quantized (or rounded) right before it, the LayerNorm outputs in the
+  // same call as the LayerNorm. fp32: `input` is `hidden` itself and every call below is the plain fp32 one.
+  // Each input is prepared for the compute type of the layer that reads it.
+  auto qkv_compute = [&](std::size_t i) {
+    return i < schedule_.size() ? layers_[schedule_[i]].qkv.compute() : ComputeType::fp32;
+  };
+  kernels::GemmInput input = kernels::prepare_gemm_input(qkv_compute(0), hidden, n, H, ws.gemm_input);
   for (std::size_t i = 0; i < schedule_.size(); ++i) {
     const TransformerLayer& layer = layers_[schedule_[i]];
     {
       StageTimer timer(Stage::qkv_gemm, gemm_flops * 3.0 * static_cast<double>(H));
-      layer.qkv.forward(exec, hidden, n, ws.qkv.data());  // [n, 3H]
+      layer.qkv.forward(exec, input, n, ws.qkv.data());  // [n, 3H]
     }
     {
       StageTimer timer(Stage::attention);
@@ -169,23 +185,28 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
     }
     {
       StageTimer timer(Stage::attn_out_gemm, gemm_flops * static_cast<double>(H));
-      layer.attn_output.forward(exec, ws.context.data(), n, hidden);  // hidden += ctx Wo^T + bo
+      const kernels::GemmInput context = layer.attn_output.prepare(ws.context.data(), n, ws.gemm_input);
+      layer.attn_output.forward(exec, context, n, hidden);  // hidden += ctx Wo^T + bo
     }
     {
       StageTimer timer(Stage::attn_layernorm);
-      kernels::layer_norm(hidden, hidden, n, H, layer.attn_ln_gamma.data(), layer.attn_ln_beta.data(), eps);
+      input = kernels::layer_norm_prepared(layer.ffn_in.compute(), hidden, hidden, n, H, layer.attn_ln_gamma.data(),
+                                           layer.attn_ln_beta.data(), eps, ws.gemm_input);
     }
     {
       StageTimer timer(Stage::ffn_up_gemm, gemm_flops * static_cast<double>(I));
-      layer.ffn_in.forward(exec, hidden, n, ws.intermediate.data());  // [n, I], activation fused
+      layer.ffn_in.forward(exec, input, n, ws.intermediate.data());  // [n, I], activation fused
     }
     {
       StageTimer timer(Stage::ffn_down_gemm, gemm_flops * static_cast<double>(I));
-      layer.ffn_out.forward(exec, ws.intermediate.data(), n, hidden);  // hidden += act Wout^T + bout
+      const kernels::GemmInput activated = layer.ffn_out.prepare(ws.intermediate.data(), n, ws.gemm_input);
+      layer.ffn_out.forward(exec, activated, n, hidden);  // hidden += act Wout^T + bout
     }
     {
       StageTimer timer(Stage::ffn_layernorm);
-      kernels::layer_norm(hidden, hidden, n, H, layer.out_ln_gamma.data(), layer.out_ln_beta.data(), eps);
+      // The next layer's QKV input (after the last layer nothing reads a converted copy: fp32).
+      input = kernels::layer_norm_prepared(qkv_compute(i + 1), hidden, hidden, n, H,
+                                           layer.out_ln_gamma.data(), layer.out_ln_beta.data(), eps, ws.gemm_input);
     }
     if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(i) + 1, hidden);
   }

@@ -10,6 +10,7 @@
 
 #include "bertcpp/model.hpp"
 #include "encoder/workspace.hpp"
+#include "kernels/dense.hpp"
 #include "kernels/linear.hpp"
 #include "weights/checkpoint.hpp"
 #include "weights/layout.hpp"
@@ -28,22 +29,25 @@ struct Embeddings {
   kernels::Linear projection;     // ALBERT encoder.embedding_hidden_mapping_in / ELECTRA embeddings_project [H, E]
 };
 
-// One stored transformer layer (BERT names; see weights::LayerTensorNames for the others).
+// One stored transformer layer (BERT names; see weights::LayerTensorNames for the others). The four GEMMs run
+// in the model's compute type (LoadOptions::compute).
 struct TransformerLayer {
-  kernels::Linear qkv;            // attention.self.{query,key,value}: one fused [3*hidden, hidden] GEMM
-  kernels::Linear attn_output;    // attention.output.dense (adds the residual)
+  kernels::Dense qkv;             // attention.self.{query,key,value}: one fused [3*hidden, hidden] GEMM
+  kernels::Dense attn_output;     // attention.output.dense (adds the residual)
   std::vector<float> attn_ln_gamma, attn_ln_beta;  // attention.output.LayerNorm
-  kernels::Linear ffn_in;         // intermediate.dense, activation fused
-  kernels::Linear ffn_out;        // output.dense (adds the residual)
+  kernels::Dense ffn_in;          // intermediate.dense, activation fused
+  kernels::Dense ffn_out;         // output.dense (adds the residual)
   std::vector<float> out_ln_gamma, out_ln_beta;    // output.LayerNorm
 };
 
 class BertEncoder {
  public:
   // Reads every encoder tensor named by `layout` from the checkpoint (its prefix already selected), checking
-  // shapes; each stored layer is packed once however often the schedule runs it.
+  // shapes; each stored layer is packed once however often the schedule runs it. `compute` is the arithmetic
+  // of the transformer layers' GEMMs (the embedding projection and the pooler, small, stay fp32).
   BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& checkpoint, const ModelConfig& config,
-              const weights::CheckpointLayout& layout, bool load_pooler);
+              const weights::CheckpointLayout& layout, bool load_pooler,
+              ComputeType compute = ComputeType::fp32);
 
   // Runs ws.packed through the encoder; the result is ws.hidden [tokens, hidden]. `on_hidden_state`, when set,
   // sees the embedding output (after any projection) and each scheduled layer's output (layers_run() + 1
@@ -56,6 +60,7 @@ class BertEncoder {
 
   bool has_pooler() const noexcept { return has_pooler_; }
   const ModelConfig& config() const noexcept { return config_; }
+  ComputeType compute() const noexcept { return compute_; }
   // Distinct stored layers (ALBERT: num_hidden_groups * inner_group_num) and layers run per call.
   std::size_t stored_layers() const noexcept { return layers_.size(); }
   std::size_t layers_run() const noexcept { return schedule_.size(); }
@@ -65,6 +70,7 @@ class BertEncoder {
 
   const kernels::DnnlContext* ctx_;
   ModelConfig config_;
+  ComputeType compute_ = ComputeType::fp32;
   Embeddings embeddings_;
   std::vector<TransformerLayer> layers_;  // the stored layers
   std::vector<std::size_t> schedule_;     // index into layers_ of each layer run, in order

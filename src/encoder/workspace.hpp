@@ -9,6 +9,7 @@
 
 #include "common/aligned.hpp"
 #include "encoder/packed.hpp"
+#include "kernels/dense.hpp"
 
 namespace bertcpp::encoder {
 
@@ -22,6 +23,7 @@ struct Workspace {
   common::AlignedVector<float> attention;     // attention scratch: [threads, query block x (key block + head_dim) + 2]
   common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
   std::vector<std::byte> scratchpad;  // oneDNN user scratchpad
+  kernels::GemmInputBuffers gemm_input;  // int8 / bf16: the current GEMM's input, quantized or rounded
 };
 
 class WorkspacePool {

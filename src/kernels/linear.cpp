@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "bertcpp/error.hpp"
@@ -36,28 +38,43 @@ dnnl::primitive_attr make_attr(Epilogue epilogue) {
   return attr;
 }
 
-// The weights memory desc {K, N} of a layout. onednn_preferred asks a matmul primitive at kLayoutProbeM.
-dnnl::memory::desc weights_desc(const dnnl::engine& engine, WeightLayout layout, std::int64_t k, std::int64_t n) {
-  switch (layout) {
-    case WeightLayout::plain_kn: return dnnl::memory::desc({k, n}, dt::f32, tag::ab);
-    case WeightLayout::plain_nk: return dnnl::memory::desc({k, n}, dt::f32, tag::ba);
-    case WeightLayout::onednn_preferred: break;
+// Data types of x and W for each GemmTypes.
+dt src_type(GemmTypes types) {
+  switch (types) {
+    case GemmTypes::f32: return dt::f32;
+    case GemmTypes::u8s8: return dt::u8;
+    case GemmTypes::bf16: return dt::bf16;
   }
-  const dnnl::memory::desc src({kLayoutProbeM, k}, dt::f32, tag::ab);
-  const dnnl::memory::desc dst({kLayoutProbeM, n}, dt::f32, tag::ab);
-  const dnnl::memory::desc any({k, n}, dt::f32, tag::any);
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any, dst), engine).weights_desc();
+  return dt::f32;
+}
+dt weight_type(GemmTypes types) { return types == GemmTypes::u8s8 ? dt::s8 : src_type(types); }
+
+// Sets every element of `mem` to `value` (f32, bf16) or 1 (u8, s8): normal numbers, as real weights are.
+void fill(dnnl::memory& mem, float value) {
+  const dnnl::memory::desc desc = mem.get_desc();
+  const std::size_t bytes = desc.get_size();
+  switch (desc.data_type()) {
+    case dt::f32: std::fill_n(static_cast<float*>(mem.get_data_handle()), bytes / sizeof(float), value); break;
+    case dt::bf16: {
+      std::uint32_t bits;
+      std::memcpy(&bits, &value, sizeof bits);
+      std::fill_n(static_cast<std::uint16_t*>(mem.get_data_handle()), bytes / 2, static_cast<std::uint16_t>(bits >> 16));
+      break;
+    }
+    default: std::memset(mem.get_data_handle(), 1, bytes); break;
+  }
 }
 
 // Seconds of one [kLayoutProbeM, K] x [K, N] matmul with weights in `desc`: the better of two runs after a
 // warm-up. Values are constants: speed does not depend on them, and the result is thrown away.
-double time_layout(const dnnl::engine& engine, const dnnl::memory::desc& desc, std::int64_t k, std::int64_t n) {
-  const dnnl::memory::desc src_md({kLayoutProbeM, k}, dt::f32, tag::ab);
+double time_layout(const dnnl::engine& engine, const dnnl::memory::desc& desc, std::int64_t k, std::int64_t n,
+                   GemmTypes types) {
+  const dnnl::memory::desc src_md({kLayoutProbeM, k}, src_type(types), tag::ab);
   const dnnl::memory::desc dst_md({kLayoutProbeM, n}, dt::f32, tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, desc, dst_md), engine);
   dnnl::memory src(src_md, engine), weights(desc, engine), dst(dst_md, engine);
-  std::fill_n(static_cast<float*>(src.get_data_handle()), src_md.get_size() / sizeof(float), 0.5f);
-  std::fill_n(static_cast<float*>(weights.get_data_handle()), desc.get_size() / sizeof(float), 0.25f);
+  fill(src, 0.5f);
+  fill(weights, 0.25f);
   const dnnl::matmul matmul(pd);
   dnnl::stream stream(engine);
   const std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
@@ -81,16 +98,16 @@ constexpr std::int64_t kMaxProbeDim = 1024;
 // better than plain ones that tied with it in the probe.
 constexpr double kRequiredSpeedup = 1.10;
 
-WeightLayout measure_layout(const dnnl::engine& engine, std::int64_t full_k, std::int64_t full_n) {
+WeightLayout measure_layout(const dnnl::engine& engine, std::int64_t full_k, std::int64_t full_n, GemmTypes types) {
   const std::int64_t k = std::min(full_k, kMaxProbeDim), n = std::min(full_n, kMaxProbeDim);
   WeightLayout best = WeightLayout::onednn_preferred;
   double best_seconds = 1e30;
   std::vector<dnnl::memory::desc> tried;
   for (WeightLayout layout : {WeightLayout::onednn_preferred, WeightLayout::plain_nk, WeightLayout::plain_kn}) {
-    const dnnl::memory::desc desc = weights_desc(engine, layout, k, n);
+    const dnnl::memory::desc desc = packed_weights_desc(engine, layout, k, n, types);
     if (std::find(tried.begin(), tried.end(), desc) != tried.end()) continue;  // "any" resolved to a plain one
     tried.push_back(desc);
-    const double seconds = time_layout(engine, desc, k, n);
+    const double seconds = time_layout(engine, desc, k, n, types);
     const double margin = layout == WeightLayout::onednn_preferred ? 1.0 : kRequiredSpeedup;
     if (seconds * margin < best_seconds) {
       best_seconds = seconds;
@@ -123,16 +140,30 @@ const char* to_string(WeightLayout layout) noexcept {
   return "?";
 }
 
-WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n) {
+dnnl::memory::desc packed_weights_desc(const dnnl::engine& engine, WeightLayout layout, std::int64_t k,
+                                       std::int64_t n, GemmTypes types) {
+  const dt wt = weight_type(types);
+  switch (layout) {
+    case WeightLayout::plain_kn: return dnnl::memory::desc({k, n}, wt, tag::ab);
+    case WeightLayout::plain_nk: return dnnl::memory::desc({k, n}, wt, tag::ba);
+    case WeightLayout::onednn_preferred: break;
+  }
+  const dnnl::memory::desc src({kLayoutProbeM, k}, src_type(types), tag::ab);
+  const dnnl::memory::desc dst({kLayoutProbeM, n}, dt::f32, tag::ab);
+  const dnnl::memory::desc any({k, n}, wt, tag::any);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any, dst), engine).weights_desc();
+}
+
+WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n, GemmTypes types) {
   if (WeightLayout forced{}; forced_layout(forced)) return forced;
   // One measurement per (K, N) per process. Shapes are measured under the lock, one at a time: two
   // measurements running side by side would time each other.
   static std::mutex mutex;
-  static std::map<std::pair<std::int64_t, std::int64_t>, WeightLayout> chosen;
+  static std::map<std::tuple<std::int64_t, std::int64_t, GemmTypes>, WeightLayout> chosen;
   std::lock_guard lock(mutex);
-  const auto key = std::make_pair(k, n);
+  const auto key = std::make_tuple(k, n, types);
   if (auto it = chosen.find(key); it != chosen.end()) return it->second;
-  const WeightLayout layout = measure_layout(engine, k, n);
+  const WeightLayout layout = measure_layout(engine, k, n, types);
   chosen.emplace(key, layout);
   return layout;
 }
@@ -147,7 +178,7 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
   }
   if (!bias_.empty()) bias_desc_ = dnnl::memory::desc({1, n_}, dt::f32, tag::ab);
   layout_ = chosen_weight_layout(ctx.engine, k_, n_);
-  weight_desc_ = weights_desc(ctx.engine, layout_, k_, n_);
+  weight_desc_ = packed_weights_desc(ctx.engine, layout_, k_, n_);
 
   // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
   const dnnl::memory::desc user_weights({k_, n_}, dt::f32, tag::ba);

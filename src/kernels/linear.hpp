@@ -55,6 +55,7 @@ class GemmCache {
     int epilogue;
     bool bias;
     int weight_layout;  // a primitive is bound to the weights' memory layout
+    int types = 0;      // GemmTypes: fp32, int8 (linear_int8.hpp) and bf16 (linear_bf16.hpp) GEMMs share the cache
     bool operator==(const Key&) const = default;
   };
 
@@ -92,7 +93,8 @@ class GemmCache {
   struct Hash {
     std::size_t operator()(const Key& k) const noexcept {
       std::size_t h = static_cast<std::size_t>(k.m);
-      for (std::int64_t v : {k.k, k.n, std::int64_t{k.epilogue}, std::int64_t{k.bias}, std::int64_t{k.weight_layout}})
+      for (std::int64_t v : {k.k, k.n, std::int64_t{k.epilogue}, std::int64_t{k.bias}, std::int64_t{k.weight_layout},
+                             std::int64_t{k.types}})
         h = h * 1000003u ^ static_cast<std::size_t>(v);
       return h;
     }
@@ -125,6 +127,13 @@ enum class WeightLayout {
 };
 const char* to_string(WeightLayout layout) noexcept;
 
+// The data types of a GEMM's input x and weights W (the output is always f32).
+enum class GemmTypes {
+  f32,   // f32 x f32: Linear
+  u8s8,  // u8 x s8, s32 accumulation: LinearInt8
+  bf16,  // bf16 x bf16, f32 accumulation: LinearBf16
+};
+
 class Linear {
  public:
   Linear() = default;
@@ -156,6 +165,11 @@ class Linear {
 
 // The layout a Linear of this (K, N) gets in this process: measured on first use (see the file comment),
 // then remembered. Exposed for tests and benchmarks.
-WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n);
+// Each GemmTypes is measured on its own: the fastest layout of s8 or bf16 weights need not be that of f32 ones.
+WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, std::int64_t n,
+                                  GemmTypes types = GemmTypes::f32);
+// The memory desc {K, N} of weights of `types` in `layout` (onednn_preferred: as a matmul at M = 128 prefers it).
+dnnl::memory::desc packed_weights_desc(const dnnl::engine& engine, WeightLayout layout, std::int64_t k,
+                                       std::int64_t n, GemmTypes types = GemmTypes::f32);
 
 }  // namespace bertcpp::kernels

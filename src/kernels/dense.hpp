@@ -1,0 +1,71 @@
+// A linear layer in the model's compute type (bertcpp/compute.hpp): Linear (fp32), LinearInt8 or LinearBf16.
+//
+// The input of a low-precision GEMM has to be converted first (quantized to u8, or rounded to bf16). That is a
+// separate step, prepare(), so that the encoder can fuse it with the op producing the input
+// (layer_norm_prepared: LayerNorm and the range of its output in one pass) and so that one prepared input can
+// feed several GEMMs. For fp32 prepare() is free and forward() is exactly Linear::forward.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "bertcpp/compute.hpp"
+#include "common/aligned.hpp"
+#include "kernels/linear.hpp"
+#include "kernels/linear_bf16.hpp"
+#include "kernels/linear_int8.hpp"
+#include "kernels/quantize.hpp"
+
+namespace bertcpp::kernels {
+
+// x [M, K] in the form a GEMM of some compute type reads: one of the three pointers is set.
+struct GemmInput {
+  const float* f32 = nullptr;
+  const std::uint8_t* u8 = nullptr;  // with params
+  QuantParams params;
+  const std::uint16_t* bf16 = nullptr;
+};
+
+// Where prepare() puts converted inputs; grown as needed. One per concurrent caller (it lives in the
+// encoder's Workspace). A GemmInput pointing here is valid until the next prepare() into the same buffers.
+struct GemmInputBuffers {
+  common::AlignedVector<std::uint8_t> u8;
+  common::AlignedVector<std::uint16_t> bf16;
+};
+
+class Dense {
+ public:
+  Dense() = default;
+  // weight: [out_features, in_features] row-major fp32 (any storage dtype already converted), bias: [out] or
+  // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear_bf16.hpp).
+  Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight, const std::vector<float>& bias,
+        std::int64_t in_features, std::int64_t out_features, Epilogue epilogue);
+
+  ComputeType compute() const noexcept { return compute_; }
+  std::int64_t in_features() const noexcept;
+  std::int64_t out_features() const noexcept;
+
+  // x [M, K] fp32 in the form this layer reads (fp32: x itself; int8: quantized into buffers.u8; bf16: rounded
+  // into buffers.bf16).
+  GemmInput prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const;
+
+  // y [M, N] = epilogue(x W^T + b); x must have been prepared for this compute type. Thread-safe.
+  void forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y) const;
+
+ private:
+  ComputeType compute_ = ComputeType::fp32;
+  Linear f32_;
+  LinearInt8 int8_;
+  LinearBf16 bf16_;
+};
+
+// Prepares x [rows, cols] for `compute` (the free form of Dense::prepare).
+GemmInput prepare_gemm_input(ComputeType compute, const float* x, std::int64_t rows, std::int64_t cols,
+                             GemmInputBuffers& buffers);
+
+// LayerNorm of x into y ([rows, hidden], in place allowed; bit for bit kernels::layer_norm), and y prepared
+// for `compute`. int8 takes the output's range while LayerNorm writes it (layer_norm_quantize_u8).
+GemmInput layer_norm_prepared(ComputeType compute, const float* x, float* y, std::int64_t rows, std::int64_t hidden,
+                              const float* gamma, const float* beta, float eps, GemmInputBuffers& buffers);
+
+}  // namespace bertcpp::kernels

@@ -1,0 +1,253 @@
+// The int8 / bf16 kernels (kernels/quantize.hpp, linear_int8.hpp, linear_bf16.hpp) against plain references.
+//
+// The quantizers are checked element by element against the formulas of quantize.hpp written out naively.
+// The low-precision GEMMs are checked against a double-precision product of the *same* quantized (or rounded)
+// operands, so the only difference left is the GEMM's own fp32/s32 arithmetic: tolerances there are fp32
+// rounding (1e-5 relative to the sum of |terms|), not quantization error. Quantization error itself is
+// bounded separately (QuantizeU8.ErrorAtMostHalfAStep, QuantizeWeights.ErrorAtMostHalfAStep).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bertcpp/error.hpp"
+#include "kernels/dense.hpp"
+#include "kernels/layer_norm.hpp"
+#include "kernels/linear_bf16.hpp"
+#include "kernels/linear_int8.hpp"
+#include "kernels/quantize.hpp"
+
+namespace bertcpp {
+namespace {
+
+using kernels::Epilogue;
+using kernels::QuantParams;
+
+std::vector<float> random_vector(std::size_t n, std::mt19937& rng, float scale = 1.0f, float mean = 0.0f) {
+  std::normal_distribution<float> dist(mean, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// The naive quantizer of quantize.hpp.
+std::uint8_t naive_q(float x, QuantParams p) {
+  const float v = std::nearbyint(x * (1.0f / p.scale)) + static_cast<float>(p.zero_point);
+  return static_cast<std::uint8_t>(std::min(255.0f, std::max(0.0f, v)));
+}
+
+TEST(QuantizeU8, ParamsCoverTheRangeAndZero) {
+  const QuantParams p = kernels::u8_params(-1.0f, 3.0f);
+  EXPECT_FLOAT_EQ(p.scale, 4.0f / 255.0f);
+  EXPECT_EQ(p.zero_point, 64);  // round(1 / (4/255)) = round(63.75)
+  // All-positive ranges are widened down to 0: zero point 0.
+  const QuantParams pos = kernels::u8_params(0.5f, 2.0f);
+  EXPECT_FLOAT_EQ(pos.scale, 2.0f / 255.0f);
+  EXPECT_EQ(pos.zero_point, 0);
+  const QuantParams neg = kernels::u8_params(-2.0f, -0.5f);
+  EXPECT_EQ(neg.zero_point, 255);
+  const QuantParams zero = kernels::u8_params(0.0f, 0.0f);
+  EXPECT_EQ(zero.scale, 1.0f);
+  EXPECT_EQ(zero.zero_point, 0);
+}
+
+class QuantizeU8Shapes : public ::testing::TestWithParam<std::tuple<std::int64_t, std::int64_t>> {};
+
+TEST_P(QuantizeU8Shapes, MatchesNaiveAndErrorAtMostHalfAStep) {
+  const auto [rows, cols] = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(rows * 131 + cols));
+  auto x = random_vector(static_cast<std::size_t>(rows * cols), rng, 1.5f, 0.3f);
+  if (!x.empty()) x[x.size() / 2] = 9.0f;  // an outlier, as LayerNorm outputs have
+  std::vector<std::uint8_t> q(x.size());
+  const QuantParams p = kernels::quantize_u8(x.data(), rows, cols, q.data());
+  const float lo = std::min(0.0f, *std::min_element(x.begin(), x.end()));
+  const float hi = std::max(0.0f, *std::max_element(x.begin(), x.end()));
+  const QuantParams expected = kernels::u8_params(lo, hi);
+  EXPECT_EQ(p.scale, expected.scale);
+  EXPECT_EQ(p.zero_point, expected.zero_point);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(q[i], naive_q(x[i], p)) << "element " << i;
+    const float back = p.scale * (static_cast<float>(q[i]) - static_cast<float>(p.zero_point));
+    // Half a step, plus the zero point's own rounding (at most half a step more at the range ends).
+    ASSERT_LE(std::abs(back - x[i]), p.scale * 1.0f + 1e-6f) << "element " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OddShapes, QuantizeU8Shapes,
+                         ::testing::Values(std::make_tuple(1, 1), std::make_tuple(3, 7), std::make_tuple(17, 48),
+                                           std::make_tuple(128, 385), std::make_tuple(5, 3072)));
+
+TEST(QuantizeU8, LayerNormFusedIsLayerNormThenQuantize) {
+  std::mt19937 rng(7);
+  for (const std::int64_t rows : {1, 9, 33}) {
+    const std::int64_t hidden = 96;
+    const auto x = random_vector(static_cast<std::size_t>(rows * hidden), rng, 2.0f, 0.5f);
+    const auto gamma = random_vector(hidden, rng, 0.3f, 1.0f), beta = random_vector(hidden, rng, 0.1f);
+    std::vector<float> y_plain(x.size()), y_fused(x.size());
+    kernels::layer_norm(x.data(), y_plain.data(), rows, hidden, gamma.data(), beta.data(), 1e-12f);
+    std::vector<std::uint8_t> q_plain(x.size()), q_fused(x.size());
+    const QuantParams p_plain = kernels::quantize_u8(y_plain.data(), rows, hidden, q_plain.data());
+    const QuantParams p_fused = kernels::layer_norm_quantize_u8(x.data(), y_fused.data(), rows, hidden, gamma.data(),
+                                                                beta.data(), 1e-12f, q_fused.data());
+    EXPECT_EQ(y_fused, y_plain) << "LayerNorm output must be bit for bit the unfused one";
+    EXPECT_EQ(p_fused.scale, p_plain.scale);
+    EXPECT_EQ(p_fused.zero_point, p_plain.zero_point);
+    EXPECT_EQ(q_fused, q_plain);
+  }
+}
+
+TEST(QuantizeWeights, PerChannelSymmetricErrorAtMostHalfAStep) {
+  std::mt19937 rng(11);
+  const std::int64_t out = 37, in = 53;
+  auto w = random_vector(static_cast<std::size_t>(out * in), rng, 0.05f);
+  for (std::int64_t k = 0; k < in; ++k) w[static_cast<std::size_t>(5 * in + k)] = 0.0f;  // an all-zero row
+  w[static_cast<std::size_t>(9 * in + 4)] = -2.0f;                                        // a row with an outlier
+  const kernels::QuantizedWeights q = kernels::quantize_weights_s8(w.data(), out, in);
+  for (std::int64_t n = 0; n < out; ++n) {
+    float absmax = 0.0f;
+    for (std::int64_t k = 0; k < in; ++k) absmax = std::max(absmax, std::abs(w[static_cast<std::size_t>(n * in + k)]));
+    const float scale = absmax > 0.0f ? absmax / 127.0f : 1.0f;
+    ASSERT_EQ(q.scales[static_cast<std::size_t>(n)], scale) << "row " << n;
+    std::int32_t sum = 0;
+    for (std::int64_t k = 0; k < in; ++k) {
+      const std::size_t i = static_cast<std::size_t>(n * in + k);
+      ASSERT_EQ(q.values[i], static_cast<std::int8_t>(std::nearbyint(w[i] / scale))) << "row " << n << " col " << k;
+      ASSERT_GE(q.values[i], -127);
+      ASSERT_LE(std::abs(scale * q.values[i] - w[i]), 0.5f * scale * (1.0f + 1e-6f));
+      sum += q.values[i];
+    }
+    ASSERT_EQ(q.row_sums[static_cast<std::size_t>(n)], sum);
+  }
+}
+
+TEST(Bf16, RoundsToNearestEven) {
+  EXPECT_EQ(kernels::to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(kernels::from_bf16(kernels::to_bf16(-2.5f)), -2.5f);
+  // 1 + 2^-8 lies exactly between bf16 1 and 1 + 2^-7: ties to even (1).
+  EXPECT_EQ(kernels::to_bf16(1.0f + 1.0f / 256.0f), 0x3f80);
+  // 1 + 3 * 2^-8 lies between 1 + 2^-7 (odd) and 1 + 2^-6 (even): rounds up to even.
+  EXPECT_EQ(kernels::to_bf16(1.0f + 3.0f / 256.0f), 0x3f82);
+  EXPECT_TRUE(std::isnan(kernels::from_bf16(kernels::to_bf16(std::nanf("")))));
+  std::mt19937 rng(3);
+  for (float x : random_vector(1000, rng, 10.0f)) {
+    const float r = kernels::from_bf16(kernels::to_bf16(x));
+    ASSERT_LE(std::abs(r - x), std::abs(x) * (1.0f / 256.0f));  // half of bf16's 2^-7 relative step
+  }
+}
+
+double apply_epilogue(double v, Epilogue e, double residual) {
+  switch (e) {
+    case Epilogue::none: return v;
+    case Epilogue::gelu_erf: return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    case Epilogue::gelu_tanh: return 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+    case Epilogue::relu: return std::max(v, 0.0);
+    case Epilogue::silu: return v / (1.0 + std::exp(-v));
+    case Epilogue::tanh: return std::tanh(v);
+    case Epilogue::residual: return residual + v;
+  }
+  return v;
+}
+
+class LowPrecisionLinear
+    : public ::testing::TestWithParam<std::tuple<std::int64_t, std::int64_t, std::int64_t, Epilogue>> {};
+
+TEST_P(LowPrecisionLinear, Int8MatchesDequantizedReference) {
+  const auto [m, k, n, epilogue] = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(m * 7 + k * 3 + n));
+  const auto w = random_vector(static_cast<std::size_t>(n * k), rng, 0.08f);
+  const auto b = random_vector(static_cast<std::size_t>(n), rng, 0.5f);
+  const auto x = random_vector(static_cast<std::size_t>(m * k), rng, 1.0f, 0.4f);
+  const auto residual = random_vector(static_cast<std::size_t>(m * n), rng, 1.0f);
+
+  kernels::DnnlContext ctx;
+  const kernels::LinearInt8 layer(ctx, w, b, k, n, epilogue);
+  std::vector<std::uint8_t> xq(x.size());
+  const QuantParams p = kernels::quantize_u8(x.data(), m, k, xq.data());
+  std::vector<float> y = residual;
+  std::vector<std::byte> scratch;
+  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+  layer.forward(exec, xq.data(), p, m, y.data());
+  exec.stream.wait();
+
+  const kernels::QuantizedWeights wq = kernels::quantize_weights_s8(w.data(), n, k);
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double acc = 0.0, magnitude = 0.0;
+      for (std::int64_t t = 0; t < k; ++t) {
+        const double xv = static_cast<double>(p.scale) * (double(xq[i * k + t]) - p.zero_point);
+        const double wv = double(wq.scales[j]) * wq.values[j * k + t];
+        acc += xv * wv;
+        magnitude += std::abs(xv * wv);
+      }
+      const double expected = apply_epilogue(acc + b[j], epilogue, residual[i * n + j]);
+      // fp32 arithmetic on the s32 sums, the zero-point correction and the bias: ~1e-6 relative to the
+      // terms involved (the correction z * rowsum is as large as the sum of |terms| at worst).
+      const double tolerance = 1e-5 * (magnitude + std::abs(b[j]) + std::abs(residual[i * n + j]) + 1.0);
+      ASSERT_NEAR(y[i * n + j], expected, tolerance) << "m=" << i << " n=" << j;
+    }
+  }
+}
+
+TEST_P(LowPrecisionLinear, Bf16MatchesRoundedReference) {
+  if (!kernels::bf16_supported()) {
+    GTEST_SKIP() << "oneDNN reports ISA '" << kernels::effective_isa_name() << "' without AVX512-BF16: bf16 math not tested here";
+  }
+  const auto [m, k, n, epilogue] = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(m * 5 + k * 11 + n));
+  const auto w = random_vector(static_cast<std::size_t>(n * k), rng, 0.08f);
+  const auto b = random_vector(static_cast<std::size_t>(n), rng, 0.5f);
+  const auto x = random_vector(static_cast<std::size_t>(m * k), rng, 1.0f);
+  const auto residual = random_vector(static_cast<std::size_t>(m * n), rng, 1.0f);
+  kernels::DnnlContext ctx;
+  const kernels::LinearBf16 layer(ctx, w, b, k, n, epilogue);
+  std::vector<std::uint16_t> xb(x.size());
+  kernels::convert_to_bf16(x.data(), static_cast<std::int64_t>(x.size()), xb.data());
+  std::vector<float> y = residual;
+  std::vector<std::byte> scratch;
+  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+  layer.forward(exec, xb.data(), m, y.data());
+  exec.stream.wait();
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double acc = 0.0, magnitude = 0.0;
+      for (std::int64_t t = 0; t < k; ++t) {
+        const double term = double(kernels::from_bf16(xb[i * k + t])) * kernels::from_bf16(kernels::to_bf16(w[j * k + t]));
+        acc += term;
+        magnitude += std::abs(term);
+      }
+      const double expected = apply_epilogue(acc + b[j], epilogue, residual[i * n + j]);
+      const double tolerance = 1e-5 * (magnitude + std::abs(b[j]) + std::abs(residual[i * n + j]) + 1.0);
+      ASSERT_NEAR(y[i * n + j], expected, tolerance) << "m=" << i << " n=" << j;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    OddShapes, LowPrecisionLinear,
+    ::testing::Values(std::make_tuple(1, 1, 1, Epilogue::none), std::make_tuple(3, 17, 5, Epilogue::gelu_erf),
+                      std::make_tuple(7, 48, 144, Epilogue::none), std::make_tuple(13, 96, 200, Epilogue::gelu_tanh),
+                      std::make_tuple(5, 200, 96, Epilogue::residual), std::make_tuple(33, 64, 64, Epilogue::relu),
+                      std::make_tuple(2, 64, 31, Epilogue::silu), std::make_tuple(4, 48, 48, Epilogue::tanh),
+                      std::make_tuple(128, 384, 1536, Epilogue::gelu_erf)));
+
+TEST(Dense, InputMustBePreparedForItsComputeType) {
+  std::mt19937 rng(5);
+  kernels::DnnlContext ctx;
+  const auto w = random_vector(16 * 8, rng), b = random_vector(16, rng), x = random_vector(3 * 8, rng);
+  const kernels::Dense int8(ctx, ComputeType::int8, w, b, 8, 16, Epilogue::none);
+  std::vector<float> y(3 * 16);
+  std::vector<std::byte> scratch;
+  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+  kernels::GemmInput fp32_input;
+  fp32_input.f32 = x.data();
+  EXPECT_THROW(int8.forward(exec, fp32_input, 3, y.data()), InvalidArgumentError);
+  kernels::GemmInputBuffers buffers;
+  EXPECT_NO_THROW(int8.forward(exec, int8.prepare(x.data(), 3, buffers), 3, y.data()));
+}
+
+}  // namespace
+}  // namespace bertcpp
