@@ -50,6 +50,8 @@ std::optional<BertModel> load_model_or_report(std::string_view command, const st
 
 // "--threads" etc. shared by subcommands that run the model.
 void add_threads_option(CLI::App& app, int& threads);
+// "--max-line-bytes N": the longest input line accepted (longer ones get an error record).
+void add_max_line_bytes_option(CLI::App& app, std::size_t& max_line_bytes);
 
 // Progress on stderr: at most once a second, only when enabled (stderr is a terminal, or --progress).
 // On a terminal the line is rewritten in place; otherwise one line per report.
