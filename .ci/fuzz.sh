@@ -15,9 +15,10 @@ bash "$root/.ci/install-fuzz-deps.sh"
 # hides the GCC-only __malloc__(deallocator) attribute from clang.
 gomp="$(g++ -print-file-name=libgomp.so)"
 mkdir -p "$build/omp-include"
-rm -f "$build/omp-include/omp.h"
-printf '#pragma once\n#define __malloc__(...) __malloc__\n#include "%s"\n#undef __malloc__\n' \
-  "$(dirname "$gomp")/include/omp.h" > "$build/omp-include/omp.h"
+shim="$(printf '#pragma once\n#define __malloc__(...) __malloc__\n#include "%s"\n#undef __malloc__' \
+  "$(dirname "$gomp")/include/omp.h")"
+# Rewritten only when it changes: a new mtime would rebuild everything that includes it.
+[ "$(cat "$build/omp-include/omp.h" 2>/dev/null)" = "$shim" ] || printf '%s\n' "$shim" > "$build/omp-include/omp.h"
 CC=clang-14 CXX=clang++-14 bash "$root/.ci/build.sh" "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTCPP_FUZZ=ON \
      -DBERTCPP_BUILD_TESTS=OFF -DBERTCPP_BUILD_BENCH=OFF -DBERTCPP_BUILD_EXAMPLES=OFF \
      -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \

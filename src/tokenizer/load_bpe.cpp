@@ -50,7 +50,9 @@ std::vector<BpeMerge> resolve_merges(const std::vector<std::pair<std::string, st
   std::vector<BpeMerge> merges;
   merges.reserve(pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
-    const auto& [left, right] = pairs[i];
+    // Named references, not a structured binding: clang < 16 (the fuzz build) cannot capture bindings in lambdas.
+    const std::string& left = pairs[i].first;
+    const std::string& right = pairs[i].second;
     const auto l = ids.find(left), r = ids.find(right), m = ids.find(left + right);
     const auto missing = [&](const std::string& what, const std::string& token) {
       return FormatError(where(i) + ": merge '" + left + " " + right + "' " + what + " '" + token +
