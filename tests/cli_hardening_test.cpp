@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -182,8 +183,13 @@ TEST_F(CliHardening, LongTextLineMemoryIsBounded) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].at("last_hidden_state").size(), 128u);  // the fixture's max_position_embeddings
   const double peak = children_peak_rss_mib();
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's shadow memory and quarantine of freed blocks make RSS meaningless here; the Release build checks it.
+  std::printf("peak RSS %.0f MiB (not checked under AddressSanitizer)\n", peak);
+#else
   // The line (40 MiB) is held as read, as parsed JSON and as the text: ~3x plus the process itself.
   EXPECT_LT(peak, 400.0) << "peak RSS " << peak << " MiB";
+#endif
 }
 
 }  // namespace
