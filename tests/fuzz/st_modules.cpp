@@ -8,15 +8,24 @@
 
 namespace {
 
-std::filesystem::path scratch_dir() {
-  namespace fs = std::filesystem;
-  static const fs::path dir = [] {
+// A per-process scratch directory, removed when the process exits normally.
+struct ScratchDir {
+  std::filesystem::path path;
+  ScratchDir() {
+    namespace fs = std::filesystem;
     const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-    fs::path d = base / ("bertcpp_fuzz_st_" + std::to_string(::getpid()));
-    fs::create_directories(d / "1_Pooling");
-    return d;
-  }();
-  return dir;
+    path = base / ("bertcpp_fuzz_st_" + std::to_string(::getpid()));
+    fs::create_directories(path / "1_Pooling");
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+const std::filesystem::path& scratch_dir() {
+  static const ScratchDir dir;
+  return dir.path;
 }
 
 void write(const std::filesystem::path& file, std::string_view bytes, bool present) {
