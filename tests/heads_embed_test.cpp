@@ -309,8 +309,8 @@ TEST(SentenceEmbedderLayout, ErrorsNameTheFileAndWhatIsWrong) {
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode": "median"})", "unknown pooling mode 'median'");
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode_cls_token": "yes"})",
                                    "1_Pooling/config.json: field 'pooling_mode_cls_token'");
-  expect_layout_error<FormatError>(kTransformerPooling, R"({"pooling_mode": )", "1_Pooling/config.json: not valid JSON");
-  expect_layout_error<FormatError>("[{", "{}", "modules.json: not valid JSON");
+  expect_layout_error<FormatError>(kTransformerPooling, R"({"pooling_mode": )", "1_Pooling/config.json: invalid JSON");
+  expect_layout_error<FormatError>("[{", "{}", "modules.json: invalid JSON");
   expect_layout_error<UnsupportedError>(R"([
     {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
     {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},

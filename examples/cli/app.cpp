@@ -35,6 +35,13 @@ void add_run_options(CLI::App& app, int& threads, ComputeType& compute) {
       ->default_str("fp32");
 }
 
+void add_max_line_bytes_option(CLI::App& app, std::size_t& max_line_bytes) {
+  app.add_option("--max-line-bytes", max_line_bytes,
+                 "Longest input line accepted, in bytes; a longer line gets an error record and is skipped")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 Progress::Progress(std::string_view command, bool forced)
     : command_(command), terminal_(::isatty(STDERR_FILENO) == 1) {
   enabled_ = forced || terminal_;

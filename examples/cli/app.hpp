@@ -51,6 +51,8 @@ std::optional<BertModel> load_model_or_report(std::string_view command, const st
 // The options of every subcommand that runs a model: --threads (LoadOptions::threads) and
 // --compute fp32|int8|bf16 (LoadOptions::compute).
 void add_run_options(CLI::App& app, int& threads, ComputeType& compute);
+// "--max-line-bytes N": the longest input line accepted (longer ones get an error record).
+void add_max_line_bytes_option(CLI::App& app, std::size_t& max_line_bytes);
 
 // Progress on stderr: at most once a second, only when enabled (stderr is a terminal, or --progress).
 // On a terminal the line is rewritten in place; otherwise one line per report.

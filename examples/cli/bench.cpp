@@ -40,6 +40,7 @@ Batch read_batch(const std::string& path, const RecordLimits& limits) {
   std::string text;
   while (reader.next(text)) {
     try {
+      if (reader.line_too_long()) throw InvalidArgumentError(reader.too_long_message());
       auto record = parse_token_record(text, limits);
       batch.add(std::move(record.input_ids), std::move(record.token_type_ids), std::move(record.attention_mask));
     } catch (const InvalidArgumentError& e) {

@@ -21,6 +21,7 @@ struct EncodeOptions {
   std::string model;
   std::string input = "-";
   std::string output = "-";
+  std::size_t max_line_bytes = kDefaultMaxLineBytes;
   int threads = 0;
   ComputeType compute = ComputeType::fp32;
   std::size_t batch_size = 8;
@@ -41,10 +42,9 @@ struct PendingLine {
 // A record with "text" (and optionally "text_pair") instead of "input_ids" is tokenized with the model
 // directory's tokenizer: special tokens added, truncated (longest_first) to max_position_embeddings.
 // Returns nullopt for a token-id record, which parse_token_record() then reads.
-std::optional<TokenRecord> text_record(std::string_view line, const BertModel& model) {
-  const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+std::optional<TokenRecord> text_record(const nlohmann::json& json, const BertModel& model) {
   if (!json.is_object() || json.contains("input_ids") || !json.contains("text")) return std::nullopt;
-  const auto& text = json["text"];
+  const auto& text = json.at("text");
   if (!text.is_string()) throw InvalidArgumentError("\"text\" must be a string");
   const auto pair = json.find("text_pair");
   if (pair != json.end() && !pair->is_null() && !pair->is_string()) {
@@ -148,7 +148,7 @@ int run_encode(const EncodeOptions& options) {
   std::unique_ptr<LineReader> reader;
   std::unique_ptr<LineWriter> writer;
   try {
-    reader = std::make_unique<LineReader>(options.input);
+    reader = std::make_unique<LineReader>(options.input, options.max_line_bytes);
     writer = std::make_unique<LineWriter>(options.output);
   } catch (const Error& e) {
     std::cerr << "bertcpp encode: " << e.what() << '\n';
@@ -179,8 +179,10 @@ int run_encode(const EncodeOptions& options) {
       PendingLine& line = chunk.emplace_back();
       line.line_number = reader->line_number();
       try {
-        auto from_text = text_record(text, *model);
-        line.record = from_text ? std::move(*from_text) : parse_token_record(text, limits);
+        if (reader->line_too_long()) throw InvalidArgumentError(reader->too_long_message());
+        const nlohmann::json json = parse_line_json(text);
+        auto from_text = text_record(json, *model);
+        line.record = from_text ? std::move(*from_text) : token_record(json, limits);
         line.valid = true;
         ++valid_in_chunk;
       } catch (const InvalidArgumentError& e) {
@@ -191,7 +193,7 @@ int run_encode(const EncodeOptions& options) {
       if (valid_in_chunk == options.batch_size) flush_chunk();
     }
     if (!chunk.empty()) flush_chunk();
-  } catch (const IoError& e) {  // the output could not be written
+  } catch (const IoError& e) {  // the input could not be read or the output could not be written
     std::cerr << "bertcpp encode: " << e.what() << '\n';
     return exit_setup;
   }
@@ -213,6 +215,7 @@ Subcommand add_encode(CLI::App& parent) {
       ->required();
   app->add_option("-i,--input", options->input, "JSON-lines input file; - for stdin")->capture_default_str();
   app->add_option("-o,--output", options->output, "JSON-lines output file; - for stdout")->capture_default_str();
+  add_max_line_bytes_option(*app, options->max_line_bytes);
   add_run_options(*app, options->threads, options->compute);
   app->add_option("-b,--batch-size", options->batch_size,
                   "Input lines run together in one forward call (output order is kept)")
@@ -237,9 +240,10 @@ Subcommand add_encode(CLI::App& parent) {
       "             T = the input's length; rows of tokens with attention_mask 0 are zero. pooler_output is\n"
       "             absent with --no-pooler or when the checkpoint has no pooler; hidden_states only with\n"
       "             --hidden-states.\n"
-      "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place.\n"
-      "Exit status: 0 all lines encoded; 1 some lines rejected; 2 bad model directory, input or output file,\n"
-      "             or command line; 3 internal error.\n");
+      "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place\n"
+      "             (also for a line longer than --max-line-bytes).\n"
+      "Exit status: 0 all lines encoded; 1 some lines rejected; 2 bad model directory, input or output file\n"
+      "             (a read error included), or command line; 3 internal error.\n");
   return {app, [options] { return run_encode(*options); }};
 }
 

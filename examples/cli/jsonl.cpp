@@ -1,34 +1,98 @@
 #include "jsonl.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <iostream>
+#include <cstring>
 #include <limits>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::cli {
 
 // ---- line I/O ------------------------------------------------------------------------------------------------
 
-LineReader::LineReader(const std::string& path) {
+LineReader::LineReader(const std::string& path, std::size_t max_line_bytes)
+    : path_(path), max_line_bytes_(max_line_bytes), buffer_(64 * 1024) {
   if (path == "-") {
-    in_ = &std::cin;
-    return;
+    fd_ = STDIN_FILENO;
+    path_ = "<stdin>";
+  } else {
+    // A FIFO is a fine input (process substitution): wait for its writer as any reader would.
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw IoError(path + ": cannot open for reading: " + std::strerror(errno));
+    owned_ = true;
   }
-  file_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*file_) throw IoError(path + ": cannot open for reading");
-  in_ = file_.get();
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (owned_) ::close(fd_);
+    throw IoError(path_ + ": is a directory, expected a JSON-lines file");
+  }
+}
+
+LineReader::~LineReader() {
+  if (owned_) ::close(fd_);
+}
+
+bool LineReader::fill() {
+  if (eof_) return false;
+  for (;;) {
+    const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+    if (n > 0) {
+      begin_ = 0;
+      end_ = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno != EINTR) throw IoError(path_ + ": read error: " + std::strerror(errno));
+  }
 }
 
 bool LineReader::next(std::string& line) {
-  if (!std::getline(*in_, line)) return false;
+  line.clear();
+  too_long_ = false;
+  line_bytes_ = 0;
+  bool any = false;  // a line exists (some byte or a newline was read)
+  for (;;) {
+    if (begin_ == end_ && !fill()) break;
+    any = true;
+    const char* start = buffer_.data() + begin_;
+    const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    const std::size_t n = newline ? static_cast<std::size_t>(newline - start) : end_ - begin_;
+    line_bytes_ += n;
+    if (!too_long_ && line_bytes_ > max_line_bytes_) {
+      too_long_ = true;
+      line.clear();
+      line.shrink_to_fit();
+    }
+    if (!too_long_) line.append(start, n);
+    begin_ += n;
+    if (newline) {
+      ++begin_;
+      break;
+    }
+  }
+  if (!any) return false;
   ++line_number_;
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return true;
+}
+
+std::string LineReader::too_long_message() const {
+  return "line is " + std::to_string(line_bytes_) + " bytes, more than --max-line-bytes " +
+         std::to_string(max_line_bytes_);
 }
 
 LineWriter::LineWriter(const std::string& path) : path_(path) {
@@ -68,19 +132,8 @@ namespace {
 
 using nlohmann::json;
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the tag means nothing to a CLI user.
-std::string strip_exception_tag(std::string message) {
-  if (!message.empty() && message.front() == '[') {
-    if (auto end = message.find("] "); end != std::string::npos) message.erase(0, end + 2);
-  }
-  return message;
-}
-
-std::string describe(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
-}
+// A value for a message: cut to 40 characters, printed without recursion.
+std::string describe(const json& value) { return common::brief_json(value, 40); }
 
 // The values an array may hold, [lo, hi), and how a message says that a value is not one of them.
 struct ValueRange {
@@ -133,13 +186,18 @@ std::vector<std::int32_t> optional_array(const json& record, const char* field, 
 
 }  // namespace
 
+json parse_line_json(std::string_view line) {
+  std::string reason;
+  std::optional<json> value = common::try_parse_json(line, reason);
+  if (!value) throw InvalidArgumentError("not valid JSON: " + reason);
+  return std::move(*value);
+}
+
 TokenRecord parse_token_record(std::string_view line, const RecordLimits& limits) {
-  json record;
-  try {
-    record = json::parse(line);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgumentError("not valid JSON: " + strip_exception_tag(e.what()));
-  }
+  return token_record(parse_line_json(line), limits);
+}
+
+TokenRecord token_record(const json& record, const RecordLimits& limits) {
   if (!record.is_object()) {
     throw InvalidArgumentError(std::string("expected a JSON object with \"input_ids\", found ") +
                                record.type_name());

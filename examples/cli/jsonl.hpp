@@ -10,29 +10,53 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <istream>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bertcpp/model.hpp"
 
 namespace bertcpp::cli {
 
-// Reads lines from a file or stdin ("-"), counting them from 1; strips a trailing '\r'.
+// --max-line-bytes default: far above any real record, low enough that one line cannot take the process down.
+inline constexpr std::size_t kDefaultMaxLineBytes = 16 * 1024 * 1024;
+
+// Reads lines from a file or stdin ("-"), counting them from 1; strips a trailing '\r'. Memory stays bounded by
+// max_line_bytes whatever the input: a longer line is skipped up to its newline and reported by line_too_long().
 class LineReader {
  public:
-  // Throws IoError "<path>: cannot open for reading".
-  explicit LineReader(const std::string& path);
+  // Throws IoError "<path>: cannot open for reading: <reason>" or "<path>: is a directory, expected a
+  // JSON-lines file".
+  explicit LineReader(const std::string& path, std::size_t max_line_bytes = kDefaultMaxLineBytes);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // The next line in `line`; false at the end of the input. A read error is IoError "<path>: read error: ...",
+  // never taken for the end of the input. When line_too_long() is true afterwards, `line` is empty and the line
+  // (of line_bytes() bytes) was skipped.
   bool next(std::string& line);
   std::size_t line_number() const noexcept { return line_number_; }
+  bool line_too_long() const noexcept { return too_long_; }
+  std::size_t line_bytes() const noexcept { return line_bytes_; }
+  std::size_t max_line_bytes() const noexcept { return max_line_bytes_; }
+  // "line is N bytes, more than --max-line-bytes M": the error record text for a skipped line.
+  std::string too_long_message() const;
 
  private:
-  std::unique_ptr<std::ifstream> file_;
-  std::istream* in_ = nullptr;
+  bool fill();  // refills buffer_; false at end of input
+  std::string path_;
+  int fd_ = -1;
+  bool owned_ = false;
+  std::size_t max_line_bytes_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0, end_ = 0;  // unread bytes of buffer_
+  bool eof_ = false;
   std::size_t line_number_ = 0;
+  bool too_long_ = false;
+  std::size_t line_bytes_ = 0;
 };
 
 // Writes to a file or stdout ("-"). Buffered; flush() pushes complete lines to the consumer.
@@ -69,11 +93,17 @@ struct RecordLimits {
   static RecordLimits from(const ModelConfig& config);
 };
 
+// One input line as JSON: InvalidArgumentError "not valid JSON: <reason>" when it is not JSON, holds a NUL byte,
+// or nests deeper than common::kMaxJsonDepth (128) levels.
+nlohmann::json parse_line_json(std::string_view line);
+
 // Parses one input line. Throws InvalidArgumentError with a message naming the field and what was expected
 // versus found: not JSON, not an object, "input_ids" missing / not an array of integers / empty / longer than
 // max_length, an id outside [0, vocab_size), token_type_ids or attention_mask of the wrong type, length or
 // values (types in [0, type_vocab_size), mask 0 or 1).
 TokenRecord parse_token_record(std::string_view line, const RecordLimits& limits);
+// The same for a line already parsed with parse_line_json().
+TokenRecord token_record(const nlohmann::json& record, const RecordLimits& limits);
 
 // {"error": message, "line": line_number}
 std::string error_record(std::string_view message, std::size_t line_number);

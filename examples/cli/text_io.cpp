@@ -12,23 +12,17 @@ namespace {
 
 using nlohmann::json;
 
-// The JSON object of one line, or InvalidArgumentError.
-json parse_object(const std::string& line) {
-  json record;
-  try {
-    record = json::parse(line);
-  } catch (const json::parse_error& e) {
-    std::string message = e.what();  // drop nlohmann's "[json.exception.parse_error.101] " tag
-    if (const auto end = message.find("] "); !message.empty() && message.front() == '[' && end != std::string::npos) {
-      message.erase(0, end + 2);
-    }
-    throw InvalidArgumentError("not valid JSON: " + message);
-  }
+}  // namespace
+
+json parse_text_record(const std::string& line) {
+  json record = parse_line_json(line);
   if (!record.is_object()) {
     throw InvalidArgumentError(std::string("expected a JSON object with \"text\", found ") + record.type_name());
   }
   return record;
 }
+
+namespace {
 
 // One pending input line: a record to run, or the output (result or error record) already decided.
 struct Pending {
@@ -60,6 +54,7 @@ void run_batch(const TextBatchHandler& handler, std::span<Pending*> lines) {
 void add_text_io_options(CLI::App& app, TextIoOptions& options) {
   app.add_option("-i,--input", options.input, "JSON-lines input file; - for stdin")->capture_default_str();
   app.add_option("-o,--output", options.output, "JSON-lines output file; - for stdout")->capture_default_str();
+  add_max_line_bytes_option(app, options.max_line_bytes);
   app.add_option("-b,--batch-size", options.batch_size, "Input lines run together (output order is kept)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -72,7 +67,7 @@ int run_text_lines(std::string_view command, const TextIoOptions& options, const
   std::unique_ptr<LineReader> reader;
   std::unique_ptr<LineWriter> writer;
   try {
-    reader = std::make_unique<LineReader>(options.input);
+    reader = std::make_unique<LineReader>(options.input, options.max_line_bytes);
     writer = std::make_unique<LineWriter>(options.output);
   } catch (const Error& e) {
     std::cerr << "bertcpp " << name << ": " << e.what() << '\n';
@@ -103,7 +98,8 @@ int run_text_lines(std::string_view command, const TextIoOptions& options, const
       Pending& p = chunk.emplace_back();
       p.line_number = reader->line_number();
       try {
-        p.fields = parse_object(text);
+        if (reader->line_too_long()) throw InvalidArgumentError(reader->too_long_message());
+        p.fields = parse_text_record(text);
         ++runnable;
       } catch (const InvalidArgumentError& e) {
         p.output = error_record(e.what(), p.line_number);
@@ -112,7 +108,7 @@ int run_text_lines(std::string_view command, const TextIoOptions& options, const
       if (runnable == options.batch_size) flush();
     }
     if (!chunk.empty()) flush();
-  } catch (const IoError& e) {  // the output could not be written
+  } catch (const IoError& e) {  // the input could not be read or the output could not be written
     std::cerr << "bertcpp " << name << ": " << e.what() << '\n';
     return exit_setup;
   }

@@ -18,6 +18,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "jsonl.hpp"
 
 namespace bertcpp::cli {
 
@@ -30,11 +31,12 @@ struct TextRecord {
 struct TextIoOptions {
   std::string input = "-";
   std::string output = "-";
+  std::size_t max_line_bytes = kDefaultMaxLineBytes;
   std::size_t batch_size = 8;
   bool progress = false;
 };
 
-// --input, --output, --batch-size, --progress.
+// --input, --output, --max-line-bytes, --batch-size, --progress.
 void add_text_io_options(CLI::App& app, TextIoOptions& options);
 
 // Runs `records` and returns one output line each. A bertcpp::Error thrown for a batch of several records makes the
@@ -43,6 +45,10 @@ using TextBatchHandler = std::function<std::vector<std::string>(std::span<const 
 
 // Returns exit_ok, exit_bad_lines (some lines got error records) or exit_setup (input/output file unusable).
 int run_text_lines(std::string_view command, const TextIoOptions& options, const TextBatchHandler& handler);
+
+// One input line as a JSON object: InvalidArgumentError "not valid JSON: ..." (also for a NUL byte or nesting
+// deeper than 128 levels) or "expected a JSON object with \"text\", found <type>".
+nlohmann::json parse_text_record(const std::string& line);
 
 // Field access with InvalidArgumentError messages naming the field: "missing \"text\"",
 // "\"text\" must be a string, found number". An optional field may be absent or null.

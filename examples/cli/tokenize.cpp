@@ -18,6 +18,7 @@ struct TokenizeOptions {
   std::string model;
   std::string input = "-";
   std::string output = "-";
+  std::size_t max_line_bytes = kDefaultMaxLineBytes;
   bertcpp::EncodeOptions encode;
   bool no_special_tokens = false;
   bool progress = false;
@@ -54,8 +55,8 @@ nlohmann::json encoding_json(const Encoding& enc) {
 // A line is a JSON object {"text": ..., "text_pair": ...} when it starts with '{', else the text itself.
 std::string tokenize_line(const Tokenizer& tokenizer, const std::string& line, const bertcpp::EncodeOptions& options) {
   if (!line.empty() && line.front() == '{') {
-    const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (json.is_discarded() || !json.is_object()) throw InvalidArgumentError("not a JSON object");
+    const auto json = parse_line_json(line);
+    if (!json.is_object()) throw InvalidArgumentError("not a JSON object");
     const auto text = json.find("text");
     if (text == json.end() || !text->is_string()) throw InvalidArgumentError("\"text\" must be a string");
     const auto pair = json.find("text_pair");
@@ -80,7 +81,7 @@ int run_tokenize(TokenizeOptions options) {
   std::unique_ptr<LineReader> reader;
   std::unique_ptr<LineWriter> writer;
   try {
-    reader = std::make_unique<LineReader>(options.input);
+    reader = std::make_unique<LineReader>(options.input, options.max_line_bytes);
     writer = std::make_unique<LineWriter>(options.output);
   } catch (const Error& e) {
     std::cerr << "bertcpp tokenize: " << e.what() << '\n';
@@ -93,6 +94,7 @@ int run_tokenize(TokenizeOptions options) {
     while (reader->next(line)) {
       ++lines;
       try {
+        if (reader->line_too_long()) throw InvalidArgumentError(reader->too_long_message());
         writer->write_line(tokenize_line(*tokenizer, line, options.encode));
       } catch (const IoError&) {
         throw;
@@ -120,6 +122,7 @@ Subcommand add_tokenize(CLI::App& parent) {
       ->required();
   app->add_option("-i,--input", options->input, "Input file; - for stdin")->capture_default_str();
   app->add_option("-o,--output", options->output, "JSON-lines output file; - for stdout")->capture_default_str();
+  add_max_line_bytes_option(*app, options->max_line_bytes);
   const std::map<std::string, Truncation> truncations = {{"do_not_truncate", Truncation::do_not_truncate},
                                                           {"longest_first", Truncation::longest_first},
                                                           {"only_first", Truncation::only_first},
@@ -147,7 +150,8 @@ Subcommand add_tokenize(CLI::App& parent) {
       "             \"word_ids\" (null for special tokens), \"sequence_ids\", \"offset_mapping\" ([start, end) in code\n"
       "             points, as Python), \"byte_offsets\" ([start, end) in bytes), \"overflowing\" (further windows,\n"
       "             same fields, when truncation with a stride produced them)}\n"
-      "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <n>} (e.g. invalid UTF-8, naming the byte offset).\n"
+      "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <n>} (e.g. invalid UTF-8, naming the byte offset, or\n"
+      "             a line longer than --max-line-bytes).\n"
       "Exit status: 0 all lines tokenized; 1 some lines rejected; 2 bad tokenizer directory, file or command line.\n");
   return {app, [options] { return run_tokenize(*options); }};
 }

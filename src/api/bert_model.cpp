@@ -9,6 +9,7 @@
 #include "bertcpp/model.hpp"
 #include "common/omp_threads.hpp"
 #include "common/profile.hpp"
+#include "common/file_io.hpp"
 #include "encoder/bert_encoder.hpp"
 #include "encoder/packing.hpp"
 #include "encoder/workspace.hpp"
@@ -85,7 +86,7 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   const weights::CheckpointLayout layout = weights::checkpoint_layout(impl->config);
   select_prefix(checkpoint, layout);
   impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output, options.compute);
-  if (options.tokenizer && (std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "vocab.txt"))) {
+  if (options.tokenizer && (common::entry_exists(dir / "tokenizer.json") || common::entry_exists(dir / "vocab.txt"))) {
     impl->tokenizer.emplace(Tokenizer::load(dir));
   }
   return BertModel(std::move(impl));

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace bertcpp::heads::ner {
@@ -121,14 +122,8 @@ bool space_heuristic_subword(std::string_view text, std::size_t byte_start) {
 SubwordRule subword_rule(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   const fs::path json_file = dir / "tokenizer.json";
-  if (fs::exists(json_file)) {
-    nlohmann::json tokenizer;
-    try {
-      std::ifstream in(json_file, std::ios::binary);
-      tokenizer = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(json_file.string() + ": not valid JSON (" + e.what() + ")");
-    }
+  if (common::entry_exists(json_file)) {
+    const nlohmann::json tokenizer = common::read_json_file(json_file, common::kMaxTokenizerFileBytes);
     const auto model = tokenizer.find("model");
     if (model == tokenizer.end() || !model->is_object()) return SubwordRule::space_heuristic;
     if (const auto prefix = model->find("continuing_subword_prefix");
@@ -141,9 +136,9 @@ SubwordRule subword_rule(const std::filesystem::path& dir) {
     return wordpiece ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
   }
   for (const char* other : {"spiece.model", "sentencepiece.bpe.model", "vocab.json"}) {
-    if (fs::exists(dir / other)) return SubwordRule::space_heuristic;
+    if (common::entry_exists(dir / other)) return SubwordRule::space_heuristic;
   }
-  return fs::exists(dir / "vocab.txt") ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
+  return common::entry_exists(dir / "vocab.txt") ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
 }
 
 void softmax_rows(std::span<float> logits, std::size_t num_labels) {

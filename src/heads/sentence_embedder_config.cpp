@@ -1,7 +1,5 @@
 #include "heads/sentence_embedder_config.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::heads {
 namespace {
@@ -21,17 +21,7 @@ std::string name_of(const fs::path& file) {
   return (file.parent_path().filename() / file.filename()).string();
 }
 
-json read_json(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(name_of(file) + ": cannot open for reading");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw FormatError(name_of(file) + ": not valid JSON: " + e.what());
-  }
-}
+json read_json(const fs::path& file) { return common::read_json_file(file, common::kMaxSettingsFileBytes); }
 
 // The last component of a dotted Python class path: "sentence_transformers.models.Pooling" -> "Pooling".
 std::string_view class_name(std::string_view type) {
@@ -43,7 +33,7 @@ std::optional<bool> optional_bool(const json& object, const char* key, const fs:
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::nullopt;
   if (!it->is_boolean()) {
-    throw ConfigError(name_of(file) + ": field '" + key + "' must be true or false, found " + it->dump());
+    throw ConfigError(name_of(file) + ": field '" + key + "' must be true or false, found " + common::brief_json(*it));
   }
   return it->get<bool>();
 }
@@ -52,7 +42,7 @@ std::optional<std::size_t> optional_size(const json& object, const char* key, co
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::nullopt;
   if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
-    throw ConfigError(name_of(file) + ": field '" + key + "' must be a positive integer, found " + it->dump());
+    throw ConfigError(name_of(file) + ": field '" + key + "' must be a positive integer, found " + common::brief_json(*it));
   }
   return it->get<std::size_t>();
 }
@@ -95,11 +85,11 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
       modes.push_back(it->get<std::string>());
     } else if (it->is_array()) {
       for (const auto& m : *it) {
-        if (!m.is_string()) throw ConfigError(name_of(file) + ": field 'pooling_mode' holds " + m.dump() + ", expected a name");
+        if (!m.is_string()) throw ConfigError(name_of(file) + ": field 'pooling_mode' holds " + common::brief_json(m) + ", expected a name");
         modes.push_back(m.get<std::string>());
       }
     } else {
-      throw ConfigError(name_of(file) + ": field 'pooling_mode' must be a name or a list of names, found " + it->dump());
+      throw ConfigError(name_of(file) + ": field 'pooling_mode' must be a name or a list of names, found " + common::brief_json(*it));
     }
   } else {
     for (const auto& m : kModes) {
@@ -119,7 +109,7 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
 }
 
 void read_sentence_bert_config(const fs::path& file, SentenceTransformerLayout& layout) {
-  if (!fs::exists(file)) return;
+  if (!common::entry_exists(file)) return;
   const json config = read_json(file);
   if (!config.is_object()) throw ConfigError(name_of(file) + ": expected a JSON object, found " + config.type_name());
   layout.max_seq_length = optional_size(config, "max_seq_length", file);
@@ -132,7 +122,7 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
   SentenceTransformerLayout layout;
   layout.transformer_dir = dir;
   const fs::path modules_file = dir / "modules.json";
-  if (!fs::exists(modules_file)) {
+  if (!common::entry_exists(modules_file)) {
     read_sentence_bert_config(dir / "sentence_bert_config.json", layout);
     return layout;
   }

@@ -35,6 +35,9 @@ class BpeEncoder final : public SegmentEncoder {
   std::size_t vocab_size() const noexcept override { return model_.size(); }
   std::optional<std::int32_t> unk_id() const noexcept override { return model_.options().unk_id; }
   std::string decode(std::span<const std::string_view> tokens) const override;
+  // The GPT-2 pattern ends a match before " x" after a non-space (a space starts the next word), and a piece
+  // that starts with ' ' gets no prefix space.
+  bool splits_before_spaces() const noexcept override { return pre_tokenizer_.use_regex; }
 
   const Bpe& model() const noexcept { return model_; }
   const ByteLevelOptions& pre_tokenizer() const noexcept { return pre_tokenizer_; }

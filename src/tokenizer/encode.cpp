@@ -29,20 +29,59 @@ class CharOffsetConverter {
   std::size_t byte_ = 0, char_ = 0;
 };
 
+// Plain text longer than this is tokenized piece by piece when only the first tokens are needed. The fuzz build
+// sets it tiny so that piece boundaries are everywhere.
+#ifndef BERTCPP_TOKENIZER_PIECE_BYTES
+#define BERTCPP_TOKENIZER_PIECE_BYTES (64 * 1024)
+#endif
+constexpr std::size_t kPieceBytes = BERTCPP_TOKENIZER_PIECE_BYTES;
+
+bool ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// The first cut at or after `from` and before `end`: a ' ' that follows a non-space byte; `end` when none.
+std::size_t next_cut(std::string_view text, std::size_t from, std::size_t end) {
+  for (std::size_t p = std::max<std::size_t>(from, 1); p < end; ++p) {
+    if (text[p] == ' ' && !ascii_space(text[p - 1])) return p;
+  }
+  return end;
+}
+
+// Whether the pipeline may encode a stretch in pieces: it splits before spaces, and no added token matched in
+// normalized text could span a cut or reach across it (content with whitespace, lstrip / rstrip).
+bool piecewise_allowed(const Tokenizer::Impl& impl) {
+  if (!impl.model->splits_before_spaces()) return false;
+  for (const auto& added : impl.added_tokens) {
+    if (!added.normalized) continue;
+    if (added.lstrip || added.rstrip) return false;
+    for (char c : added.content)
+      if (ascii_space(c)) return false;
+  }
+  return true;
+}
+
 // Added tokens of the original text become one word each; the plain text between them goes to the model
-// pipeline, one call per stretch.
-void build_sequence(const Tokenizer::Impl& impl, std::string_view text, tokenizer::TokenSink& sink) {
+// pipeline, one call per stretch (or per piece of a long stretch when only token_limit tokens are needed).
+void build_sequence(const Tokenizer::Impl& impl, std::string_view text, tokenizer::TokenSink& sink,
+                    const Encoding& out, std::size_t token_limit) {
   thread_local std::vector<TextSplit> raw;
   raw.clear();
   impl.raw_matcher.split(text, 0, text.size(), raw);
   const tokenizer::NormalizedAddedTokens normalized{impl.normalized_matcher, impl.added_tokens};
+  const bool limited = token_limit != Tokenizer::Impl::kNoTokenLimit && piecewise_allowed(impl);
   for (const TextSplit& split : raw) {
+    if (limited && out.size() >= token_limit) return;
     if (split.token >= 0) {
       const auto& added = impl.added_tokens[static_cast<std::size_t>(split.token)];
       sink.push(added.id, added.content, split.begin, split.end);  // lstrip / rstrip: the range takes the spaces
       sink.end_word();
-    } else {
+    } else if (!limited || split.end - split.begin <= kPieceBytes) {
       impl.model->encode(text, split.begin, split.end, normalized, sink);
+    } else {
+      for (std::size_t begin = split.begin; begin < split.end && out.size() < token_limit;) {
+        const std::size_t end = next_cut(text, begin + kPieceBytes, split.end);
+        impl.model->encode(text, begin, end, normalized, sink);
+        begin = end;
+      }
     }
   }
 }
@@ -57,14 +96,33 @@ std::size_t PostProcessor::added_tokens(bool is_pair) const {
   return n;
 }
 
-Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, std::string_view what) const {
+std::size_t Tokenizer::Impl::token_limit(const EncodeOptions& options, bool is_pair, int sequence) const {
+  if (options.truncation == Truncation::do_not_truncate || options.stride != 0 || options.return_overflowing_tokens) {
+    return kNoTokenLimit;
+  }
+  // longest_first on a pair takes tokens from the longer sequence: both lengths matter in full.
+  const bool truncated = is_pair ? (options.truncation == Truncation::only_first && sequence == 0) ||
+                                       (options.truncation == Truncation::only_second && sequence == 1)
+                                 : options.truncation == Truncation::longest_first ||
+                                       options.truncation == Truncation::only_first;
+  if (!truncated) return kNoTokenLimit;
+  const std::size_t max_length = options.max_length ? options.max_length : model_max_length;
+  const std::size_t n_added = options.add_special_tokens ? post_processor.added_tokens(is_pair) : 0;
+  if (max_length < n_added) return kNoTokenLimit;  // post_process rejects the settings
+  // One token more than can be kept: truncation still sees a sequence that is too long.
+  return max_length - n_added + 1;
+}
+
+Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, std::string_view what,
+                                          std::size_t token_limit) const {
   const bool ascii = tokenizer::validate_utf8(text, what);
   if (text.size() >= std::numeric_limits<std::uint32_t>::max()) {
     throw InvalidArgumentError(std::string(what) + ": " + std::to_string(text.size()) +
                                " bytes is more than the 4 GiB - 1 a single text may have");
   }
   Encoding e;
-  const std::size_t expected = text.size() / 3 + 4;  // about 4 bytes per token in English text
+  // About 4 bytes per token in English text.
+  const std::size_t expected = std::min(text.size() / 3 + 4, token_limit);
   e.input_ids.reserve(expected);
   e.token_type_ids.reserve(expected);
   e.attention_mask.reserve(expected);
@@ -74,7 +132,7 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, s
   e.sequence_ids.reserve(expected);
   e.byte_offsets.reserve(expected);
   tokenizer::TokenSink sink(e, sequence);
-  build_sequence(*this, text, sink);
+  build_sequence(*this, text, sink, e, token_limit);
   if (ascii) {
     e.char_offsets = e.byte_offsets;
   } else {

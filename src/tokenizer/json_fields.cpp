@@ -1,28 +1,16 @@
 #include "tokenizer/json_fields.hpp"
 
-#include <fstream>
-#include <sstream>
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::tokenizer {
 
-using nlohmann::json;
-
 std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(file.string() + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw IoError(file.string() + ": read error");
-  return ss.str();
+  return common::read_regular_file(file, common::kMaxTokenizerFileBytes);
 }
 
-json parse_json(const std::filesystem::path& file) {
-  const std::string text = read_text(file);
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw FormatError(file.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+nlohmann::json parse_json(const std::filesystem::path& file, std::uint64_t max_bytes) {
+  return common::read_json_file(file, max_bytes);
 }
 
 }  // namespace bertcpp::tokenizer

@@ -10,13 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
 
 namespace bertcpp::tokenizer {
 
-// The whole file; IoError when it cannot be read.
+// The whole file (a regular file of at most common::kMaxTokenizerFileBytes); IoError when it cannot be read.
 std::string read_text(const std::filesystem::path& file);
-// FormatError naming the file and byte when it is not JSON.
-nlohmann::json parse_json(const std::filesystem::path& file);
+// FormatError naming the file when it is not JSON (or nests deeper than common::kMaxJsonDepth).
+// Settings files (tokenizer_config.json, special_tokens_map.json) pass common::kMaxSettingsFileBytes.
+nlohmann::json parse_json(const std::filesystem::path& file, std::uint64_t max_bytes = common::kMaxTokenizerFileBytes);
 
 constexpr std::int64_t kMaxTokenId = std::numeric_limits<std::int32_t>::max();
 

@@ -3,6 +3,7 @@
 // model.type (load_wordpiece.cpp, load_bpe.cpp).
 #include <limits>
 
+#include "common/file_io.hpp"
 #include "tokenizer/loaders.hpp"
 
 namespace bertcpp::tokenizer {
@@ -161,7 +162,7 @@ void read_token_field(const Fields& f, const json& cfg, const char* key, std::st
 
 void read_config_file(const std::filesystem::path& file, Tokenizer::WordPieceOptions& o, bool& has_max,
                       bool full) {
-  const json cfg = parse_json(file);
+  const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
   const Fields f(file.string());
   if (!cfg.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
   for (const char* key : {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}) {
@@ -215,10 +216,9 @@ std::unique_ptr<const SegmentEncoder> model_from_json(const Fields& f, const jso
 // transformers passes tokenizer_config.json's add_prefix_space / trim_offsets to its BPE tokenizer classes,
 // which rebuild the ByteLevel pre-tokenizer and the post-processor with them: patch the JSON the same way.
 void apply_byte_level_config(const std::filesystem::path& dir, json& root) {
-  std::error_code ec;
   const auto file = dir / "tokenizer_config.json";
-  if (!std::filesystem::exists(file, ec)) return;
-  const json cfg = parse_json(file);
+  if (!common::entry_exists(file)) return;
+  const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
   if (!cfg.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
   const Fields f(file.string());
   const auto patch = [&](json* target, const char* key) {
@@ -255,11 +255,10 @@ void set_roberta_processing(PostProcessor& pp, const std::pair<std::string, std:
 
 void read_tokenizer_config(const std::filesystem::path& dir, Tokenizer::WordPieceOptions& options,
                            bool& has_model_max_length) {
-  std::error_code ec;
   // special_tokens_map.json first; tokenizer_config.json (read second) wins where both name a token.
-  if (std::filesystem::exists(dir / "special_tokens_map.json", ec))
+  if (common::entry_exists(dir / "special_tokens_map.json"))
     read_config_file(dir / "special_tokens_map.json", options, has_model_max_length, false);
-  if (std::filesystem::exists(dir / "tokenizer_config.json", ec))
+  if (common::entry_exists(dir / "tokenizer_config.json"))
     read_config_file(dir / "tokenizer_config.json", options, has_model_max_length, true);
 }
 

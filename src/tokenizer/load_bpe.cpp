@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/json_io.hpp"
 #include "tokenizer/bpe_encoder.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
@@ -49,7 +50,9 @@ std::vector<BpeMerge> resolve_merges(const std::vector<std::pair<std::string, st
   std::vector<BpeMerge> merges;
   merges.reserve(pairs.size());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
-    const auto& [left, right] = pairs[i];
+    // Named references, not a structured binding: clang < 16 (the fuzz build) cannot capture bindings in lambdas.
+    const std::string& left = pairs[i].first;
+    const std::string& right = pairs[i].second;
     const auto l = ids.find(left), r = ids.find(right), m = ids.find(left + right);
     const auto missing = [&](const std::string& what, const std::string& token) {
       return FormatError(where(i) + ": merge '" + left + " " + right + "' " + what + " '" + token +
@@ -127,7 +130,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
   empty_or_null("end_of_word_suffix");
   if (auto it = m.find("dropout"); it != m.end() && !it->is_null()) {
     if (!it->is_number()) f.fail("model.dropout", std::string("must be a number or null, found ") + it->type_name());
-    if (it->get<double>() != 0.0) unsupported(f, "model.dropout", it->dump(), "only null (no dropout) is supported");
+    if (it->get<double>() != 0.0) unsupported(f, "model.dropout", common::brief_json(*it), "only null (no dropout) is supported");
   }
   if (f.optional_bool(m, "byte_fallback", "model.byte_fallback", false))
     unsupported(f, "model.byte_fallback", "true", "only false is supported");
@@ -150,7 +153,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
     } else if (merge.is_array() && merge.size() == 2) {  // ["a", "b"]
       pairs.emplace_back(f.string(merge[0], path + "[0]"), f.string(merge[1], path + "[1]"));
     } else {
-      f.fail(path, std::string("must be \"a b\" or [\"a\", \"b\"], found ") + merge.dump());
+      f.fail(path, std::string("must be \"a b\" or [\"a\", \"b\"], found ") + common::brief_json(merge));
     }
   }
   const auto merges = resolve_merges(pairs, ids, "model.vocab", [&](std::size_t i) {
@@ -207,11 +210,10 @@ void read_bpe_config(const std::filesystem::path& dir, Tokenizer::BpeOptions& o,
   o.cls_token = names.cls_token;
   o.mask_token = names.mask_token;
   o.model_max_length = names.model_max_length;
-  std::error_code ec;
   for (const char* name : {"special_tokens_map.json", "tokenizer_config.json"}) {
     const auto file = dir / name;
-    if (!std::filesystem::exists(file, ec)) continue;
-    const json cfg = parse_json(file);
+    if (!common::entry_exists(file)) continue;
+    const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
     const Fields f(file.string());
     if (!cfg.is_object()) continue;  // read_tokenizer_config has rejected it already
     if (auto it = cfg.find("mask_token"); it != cfg.end() && it->is_object())

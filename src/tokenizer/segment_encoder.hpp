@@ -80,6 +80,11 @@ class SegmentEncoder {
 
   // Token strings -> text with this pipeline's decoder (tokenizers' Decoder::decode over the whole list).
   virtual std::string decode(std::span<const std::string_view> tokens) const = 0;
+
+  // True when encoding text[begin, end) as consecutive pieces, each cut just before an ASCII space that follows
+  // a non-space byte, gives the same tokens as one call (the pre-tokenizer splits there and no normalization
+  // looks across it). Truncation then tokenizes a long text piece by piece and stops once enough tokens exist.
+  virtual bool splits_before_spaces() const noexcept { return false; }
 };
 
 }  // namespace bertcpp::tokenizer

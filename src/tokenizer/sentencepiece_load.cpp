@@ -1,13 +1,13 @@
 // Loading a SentencePiece tokenizer directory: the model file, tokenizer_config.json / special_tokens_map.json,
 // and the family's special tokens and post-processor template (transformers' AlbertTokenizer /
 // XLMRobertaTokenizer).
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 #include "tokenizer/sentencepiece_encoder.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 
@@ -29,19 +29,10 @@ struct SentencePieceConfig {
 };
 
 std::optional<json> read_json(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return std::nullopt;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(file.string() + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  try {
-    json j = json::parse(ss.str());
-    if (!j.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
-    return j;
-  } catch (const json::parse_error& e) {
-    throw FormatError(file.string() + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
+  if (!common::entry_exists(file)) return std::nullopt;
+  json j = common::read_json_file(file, common::kMaxSettingsFileBytes);
+  if (!j.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
+  return j;
 }
 
 [[noreturn]] void bad_field(const fs::path& file, const std::string& field, const std::string& expected,
@@ -164,9 +155,8 @@ TemplatePiece sequence(int which, std::int32_t type_id) {
 }  // namespace
 
 std::optional<fs::path> find_sentencepiece_model(const fs::path& dir) {
-  std::error_code ec;
   for (const char* name : {"spiece.model", "sentencepiece.bpe.model"}) {
-    if (fs::exists(dir / name, ec)) return dir / name;
+    if (common::entry_exists(dir / name)) return dir / name;
   }
   return std::nullopt;
 }

@@ -2,11 +2,10 @@
 
 #include <sentencepiece_processor.h>
 
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
 #include "tokenizer/sentencepiece_proto.hpp"
 
 namespace bertcpp::tokenizer {
@@ -26,15 +25,6 @@ struct SentencePieceModel::State {
 
 namespace {
 
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(file.string() + ": cannot open the SentencePiece model for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw IoError(file.string() + ": read error");
-  return ss.str();
-}
-
 const char* type_name(sp::PieceType t) {
   switch (t) {
     case sp::PieceType::normal: return "normal";
@@ -51,7 +41,7 @@ const char* type_name(sp::PieceType t) {
 
 SentencePieceModel SentencePieceModel::load(const std::filesystem::path& file, SentencePieceVariant variant) {
   const std::string name = file.string();
-  const std::string bytes = read_file(file);
+  const std::string bytes = common::read_regular_file(file, common::kMaxTokenizerFileBytes);
   const sp::ModelProtoView proto = sp::parse_model_proto(bytes, name);
   if (proto.model_type != 1) {
     throw UnsupportedError(name + ": trainer_spec.model_type is " + std::to_string(proto.model_type) +

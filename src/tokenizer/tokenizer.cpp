@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
 #include "tokenizer/encoding_ops.hpp"
 #include "tokenizer/sentencepiece_encoder.hpp"
 #include "tokenizer/loaders.hpp"
@@ -39,22 +40,26 @@ Tokenizer::~Tokenizer() = default;
 Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
+    // A symlink loop or a permission denied on the way is not "not a directory": say what it is.
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+      throw IoError(dir.string() + ": cannot access: " + ec.message());
+    }
     throw IoError(dir.string() + ": not a directory (expected a model directory with tokenizer.json or vocab.txt)");
   }
   // The files transformers would use, in its order of preference.
   // A SentencePiece model file decides over tokenizer.json: it is read through the sentencepiece library.
   if (auto model = tokenizer::find_sentencepiece_model(dir)) return Tokenizer(tokenizer::load_sentencepiece(dir, *model));
   const auto json = dir / "tokenizer.json";
-  if (std::filesystem::exists(json, ec)) return Tokenizer(tokenizer::load_tokenizer_json(json, &dir));
+  if (common::entry_exists(json)) return Tokenizer(tokenizer::load_tokenizer_json(json, &dir));
   const auto vocab = dir / "vocab.txt";
-  if (std::filesystem::exists(vocab, ec)) {
+  if (common::entry_exists(vocab)) {
     WordPieceOptions options;
     bool has_max = false;
     tokenizer::read_tokenizer_config(dir, options, has_max);
     return Tokenizer(tokenizer::load_vocab(vocab, options));
   }
   const auto vocab_json = dir / "vocab.json", merges = dir / "merges.txt";
-  if (std::filesystem::exists(vocab_json, ec) && std::filesystem::exists(merges, ec)) {
+  if (common::entry_exists(vocab_json) && common::entry_exists(merges)) {
     BpeOptions options;
     bool has_max = false;
     tokenizer::read_bpe_config(dir, options, has_max);
@@ -78,12 +83,13 @@ Tokenizer Tokenizer::from_bpe_files(const std::filesystem::path& vocab_json, con
 }
 
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
-  return impl_->post_process(impl_->encode_sequence(text, 0, "text"), text, std::nullopt, {}, options);
+  return impl_->post_process(impl_->encode_sequence(text, 0, "text", impl_->token_limit(options, false, 0)), text,
+                             std::nullopt, {}, options);
 }
 
 Encoding Tokenizer::encode(std::string_view text, std::string_view text_pair, const EncodeOptions& options) const {
-  Encoding a = impl_->encode_sequence(text, 0, "text");
-  Encoding b = impl_->encode_sequence(text_pair, 1, "text_pair");
+  Encoding a = impl_->encode_sequence(text, 0, "text", impl_->token_limit(options, true, 0));
+  Encoding b = impl_->encode_sequence(text_pair, 1, "text_pair", impl_->token_limit(options, true, 1));
   return impl_->post_process(std::move(a), text, std::move(b), text_pair, options);
 }
 

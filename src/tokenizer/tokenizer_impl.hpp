@@ -70,7 +70,14 @@ struct Tokenizer::Impl {
                 const std::string& mask_token);
 
   // One sequence, before truncation and special tokens: type_ids and sequence_ids are `sequence`.
-  Encoding encode_sequence(std::string_view text, int sequence, std::string_view what) const;
+  // token_limit: the caller keeps only the first token_limit - 1 tokens (truncation without stride), so
+  // tokenization may stop once token_limit tokens exist (when the pipeline allows it: see
+  // SegmentEncoder::splits_before_spaces); the tokens it returns are the same as a full run's first ones.
+  Encoding encode_sequence(std::string_view text, int sequence, std::string_view what,
+                           std::size_t token_limit = kNoTokenLimit) const;
+  static constexpr std::size_t kNoTokenLimit = static_cast<std::size_t>(-1);
+  // The token_limit of sequence 0 or 1 under `options` (kNoTokenLimit when every token is needed).
+  std::size_t token_limit(const EncodeOptions& options, bool is_pair, int sequence) const;
   // text_a / text_b: the texts a and b came from (offset trimming steps over their characters).
   Encoding post_process(Encoding a, std::string_view text_a, std::optional<Encoding> b, std::string_view text_b,
                         const EncodeOptions& options) const;

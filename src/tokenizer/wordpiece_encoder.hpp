@@ -32,6 +32,9 @@ class WordPieceEncoder final : public SegmentEncoder {
   std::size_t vocab_size() const noexcept override { return model_.size(); }
   std::optional<std::int32_t> unk_id() const noexcept override;
   std::string decode(std::span<const std::string_view> tokens) const override;
+  // BertPreTokenizer splits at whitespace; BertNormalizer maps code points one by one (NFD and final-sigma
+  // lowercasing do not look across a space).
+  bool splits_before_spaces() const noexcept override { return pre_tokenize_; }
 
   const WordPiece& model() const noexcept { return model_; }
 

@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <bit>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <system_error>
 #include <utility>
 
 #include "bertcpp/error.hpp"
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::weights {
 namespace {
@@ -40,27 +40,8 @@ constexpr std::string_view kConfigName = "config.json";
 constexpr std::string_view kSingleName = "model.safetensors";
 constexpr std::string_view kIndexName = "model.safetensors.index.json";
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw IoError(path.string() + ": read error");
-  return ss.str();
-}
-
 nlohmann::json read_json(const std::filesystem::path& path) {
-  const std::string text = read_text(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path.filename().string() + ": invalid JSON: " + e.what());
-  }
-}
-
-bool is_regular(const std::filesystem::path& p) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(p, ec);
+  return common::read_json_file(path, common::kMaxSettingsFileBytes);
 }
 
 // TF-converted checkpoints store LayerNorm scale/shift as gamma/beta.
@@ -91,23 +72,22 @@ bool is_plain_relative(const std::string& name) {
 }  // namespace
 
 Checkpoint Checkpoint::open(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) throw IoError(dir.string() + ": no such directory");
-  if (!std::filesystem::is_directory(dir, ec)) throw IoError(dir.string() + ": not a directory");
-  if (!is_regular(dir / kConfigName)) throw IoError(dir.string() + ": no config.json");
+  common::require_directory(dir);
+  // Present but not a regular file (a directory, a FIFO, a symlink loop): read_json names what it is.
+  if (!common::entry_exists(dir / kConfigName)) throw IoError(dir.string() + ": no config.json");
 
   Checkpoint ck;
   ck.dir_ = dir;
   ck.config_ = read_json(dir / kConfigName);
 
   // transformers prefers the single file when both are present.
-  if (is_regular(dir / kSingleName)) {
+  if (common::entry_exists(dir / kSingleName)) {
     ck.weights_name_ = kSingleName;
     ck.files_.push_back(SafetensorsFile::open(dir / kSingleName));
     for (const auto& [name, view] : ck.files_[0].tensors()) ck.owner_.emplace(name, 0);
     return ck;
   }
-  if (!is_regular(dir / kIndexName))
+  if (!common::entry_exists(dir / kIndexName))
     throw IoError(dir.string() + ": no model.safetensors or model.safetensors.index.json");
 
   ck.weights_name_ = kIndexName;
@@ -131,7 +111,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& dir) {
       throw FormatError(index_file + ": tensor '" + tensor + "' maps to shard '" + shard_name +
                         "', expected a file name inside " + dir.string());
     if (shard_index.count(shard_name)) continue;
-    if (!is_regular(dir / shard_name))
+    if (!common::entry_exists(dir / shard_name))
       throw FormatError(index_file + ": shard '" + shard_name + "' (holding tensor '" + tensor +
                         "') does not exist in " + dir.string());
     shard_index.emplace(shard_name, ck.files_.size());

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "bertcpp/error.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::weights {
 
@@ -77,11 +78,11 @@ class Fields {
     if (v.is_number_unsigned()) {
       const auto u = v.get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        fail_config(field, "= " + v.dump() + " is out of range");
+        fail_config(field, "= " + common::brief_json(v) + " is out of range");
       return static_cast<std::int64_t>(u);
     }
     if (v.is_number_integer()) return v.get<std::int64_t>();
-    fail_config(field, "has type " + std::string(v.type_name()) + " (" + v.dump().substr(0, 40) +
+    fail_config(field, "has type " + std::string(v.type_name()) + " (" + common::brief_json(v, 40) +
                            "), expected an integer");
   }
 

@@ -10,12 +10,14 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
 #include "common/checked.hpp"
+#include "common/json_io.hpp"
 
 namespace bertcpp::weights {
 
@@ -80,12 +82,9 @@ bool as_non_negative(const nlohmann::json& v, std::uint64_t& out) {
   return out <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 }
 
-// A JSON value for a message, cut short: a hostile header must not produce a megabyte-long what().
-std::string brief_dump(const nlohmann::json& v) {
-  std::string s = v.dump();
-  if (s.size() > 64) s = s.substr(0, 61) + "...";
-  return s;
-}
+// A JSON value for a message, cut short and printed without recursion: a hostile header must not produce a
+// megabyte-long what() nor overflow the stack.
+std::string brief_dump(const nlohmann::json& v) { return common::brief_json(v, 64); }
 
 std::uint64_t read_u64_le(const std::byte* p) {
   std::uint64_t v = 0;
@@ -208,10 +207,12 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   const std::string file = path.filename().string();
   const Reporter report(path);
 
-  FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer (it has no effect on a regular file).
+  FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (fd.fd < 0) throw IoError(path.string() + ": cannot open: " + errno_text());
   struct stat st {};
   if (::fstat(fd.fd, &st) != 0) throw IoError(path.string() + ": cannot stat: " + errno_text());
+  if (S_ISDIR(st.st_mode)) throw IoError(path.string() + ": not a regular file (a directory)");
   if (!S_ISREG(st.st_mode)) throw IoError(path.string() + ": not a regular file");
 
   const auto file_size = static_cast<std::uint64_t>(st.st_size);
@@ -237,12 +238,11 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   const std::uint64_t data_size = file_size - data_start;
 
   const char* header_begin = reinterpret_cast<const char*>(base + kLengthPrefixBytes);
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(header_begin, header_begin + header_len);
-  } catch (const nlohmann::json::exception& e) {
-    report.fail(std::string("header is not valid JSON: ") + e.what());
-  }
+  std::string reason;
+  std::optional<nlohmann::json> parsed =
+      common::try_parse_json(std::string_view(header_begin, static_cast<std::size_t>(header_len)), reason);
+  if (!parsed) report.fail("header is not valid JSON: " + reason);
+  const nlohmann::json header = std::move(*parsed);
   if (!header.is_object())
     report.fail("header is not a JSON object (found " + std::string(header.type_name()) + ")");
 
