@@ -127,6 +127,10 @@ enum class WeightLayout {
 };
 const char* to_string(WeightLayout layout) noexcept;
 
+// The matmul attributes of every GEMM kind (fp32, bf16, int8): `ops` (e.g. int8's dequantization step) followed
+// by the epilogue's post-op, and a user-managed scratchpad.
+dnnl::primitive_attr epilogue_attr(Epilogue epilogue, dnnl::post_ops ops = {});
+
 // The data types of a GEMM's input x and weights W (the output is always f32).
 enum class GemmTypes {
   f32,   // f32 x f32: Linear

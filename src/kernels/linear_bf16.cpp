@@ -11,23 +11,6 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-dnnl::primitive_attr make_bf16_attr(Epilogue epilogue) {
-  dnnl::post_ops ops;
-  switch (epilogue) {
-    case Epilogue::none: break;
-    case Epilogue::gelu_erf: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f); break;
-    case Epilogue::gelu_tanh: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_tanh, 0.0f, 0.0f); break;
-    case Epilogue::relu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
-    case Epilogue::silu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f); break;
-    case Epilogue::tanh: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f); break;
-    case Epilogue::residual: ops.append_sum(1.0f); break;
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
-}
-
 }  // namespace
 
 bool bf16_supported() noexcept {
@@ -85,7 +68,7 @@ GemmPrimitive LinearBf16::create(std::int64_t m) const {
   p.src = dnnl::memory::desc({m, k_}, dt::bf16, tag::ab);
   p.dst = dnnl::memory::desc({m, n_}, dt::f32, tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src, weight_desc_, bias_desc_, p.dst),
-                                        make_bf16_attr(epilogue_), ctx_->engine);
+                                        epilogue_attr(epilogue_), ctx_->engine);
   p.scratchpad = pd.scratchpad_desc();
   p.matmul = dnnl::matmul(pd);
   return p;

@@ -15,19 +15,7 @@ using tag = dnnl::memory::format_tag;
 dnnl::primitive_attr make_int8_attr(Epilogue epilogue, std::int64_t n) {
   dnnl::post_ops ops;
   ops.append_binary(dnnl::algorithm::binary_mul, dnnl::memory::desc({1, n}, dt::f32, tag::ab));
-  switch (epilogue) {
-    case Epilogue::none: break;
-    case Epilogue::gelu_erf: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f); break;
-    case Epilogue::gelu_tanh: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_tanh, 0.0f, 0.0f); break;
-    case Epilogue::relu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
-    case Epilogue::silu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f); break;
-    case Epilogue::tanh: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f); break;
-    case Epilogue::residual: ops.append_sum(1.0f); break;
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
+  return epilogue_attr(epilogue, ops);
 }
 
 }  // namespace
