@@ -171,30 +171,3 @@ TEST(EncoderConcurrency, DefaultModelDifferentBatchesInDifferentThreads) {
 
 }  // namespace
 }  // namespace bertcpp::testing
-
-namespace bertcpp::testing {
-namespace {
-
-// LoadOptions::threads applies to each forward() call only: the calling thread's OpenMP setting is the same
-// afterwards, whatever it was, and the result does not depend on the thread count.
-TEST(EncoderThreads, ForwardLeavesTheCallersOpenMpSettingAlone) {
-  LoadOptions one_thread;
-  one_thread.threads = 1;
-  const BertModel model = BertModel::load(data_dir() / "encoder" / "seqcls_h96_gelunew_f16", one_thread);
-  const BertModel default_threads = BertModel::load(data_dir() / "encoder" / "seqcls_h96_gelunew_f16");
-  const std::vector<Batch> batches = tiny_batches(model);
-  omp_set_num_threads(3);
-  const EncoderOutput out = model.forward(batches.front());
-  EXPECT_EQ(omp_get_max_threads(), 3);
-  const EncoderOutput reference = default_threads.forward(batches.front());
-  EXPECT_EQ(omp_get_max_threads(), 3);
-  EXPECT_TRUE(out.last_hidden_state.shape == reference.last_hidden_state.shape);
-  double worst = 0;
-  for (std::size_t i = 0; i < out.last_hidden_state.data.size(); ++i)
-    worst = std::max(worst, double(std::abs(out.last_hidden_state.data[i] - reference.last_hidden_state.data[i])));
-  EXPECT_LE(worst, 1e-5);
-  omp_set_num_threads(omp_get_num_procs());
-}
-
-}  // namespace
-}  // namespace bertcpp::testing
