@@ -23,6 +23,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "common/aligned.hpp"
+
 namespace bertcpp::kernels {
 
 // What runs on the matmul result before it is stored.
@@ -117,6 +119,9 @@ struct DnnlContext {
 struct GemmExec {
   dnnl::stream stream;
   std::vector<std::byte>* scratchpad;  // grown as needed; owned by the caller's workspace
+  // int8 GEMMs: the s32 result before bertcpp's own epilogue (linear_int8.hpp); grown as needed. Null: the
+  // int8 layer uses a buffer of its own for the call.
+  common::AlignedVector<std::int32_t>* accumulator = nullptr;
 };
 
 // How a Linear's weights are laid out for oneDNN.
