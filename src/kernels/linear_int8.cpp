@@ -29,7 +29,7 @@ LinearInt8::LinearInt8(const DnnlContext& ctx, const std::vector<float>& weight,
   }
   QuantizedWeights q;
   if (smooth.empty()) {
-    q = quantize_weights_s8(weight.data(), n_, k_);
+    q = quantize_weights_s8(weight.data(), n_, k_, int8_levels().weight_max);
   } else {
     std::vector<float> smoothed(weight.size());
     inv_smooth_.resize(static_cast<std::size_t>(k_));
@@ -40,7 +40,7 @@ LinearInt8::LinearInt8(const DnnlContext& ctx, const std::vector<float>& weight,
     }
     for (std::int64_t i = 0; i < n_; ++i)
       for (std::int64_t j = 0; j < k_; ++j) smoothed[i * k_ + j] = weight[i * k_ + j] * smooth[j];
-    q = quantize_weights_s8(smoothed.data(), n_, k_);
+    q = quantize_weights_s8(smoothed.data(), n_, k_, int8_levels().weight_max);
   }
   scales_.assign(q.scales.begin(), q.scales.end());
   row_sums_.assign(q.row_sums.begin(), q.row_sums.end());

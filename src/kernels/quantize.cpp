@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 #include <immintrin.h>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "kernels/layer_norm.hpp"
 
@@ -57,14 +58,27 @@ void quantize_span(const float* x, const float* mul, std::int64_t count, QuantPa
 
 }  // namespace
 
-QuantParams u8_params(float lo, float hi) noexcept {
+Int8Levels int8_levels() noexcept {
+  static const Int8Levels levels = [] {
+    // ISA values are nested bit masks: every AVX-512 ISA with VNNI contains avx512_core_vnni's bits.
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto avx512_vnni = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_vnni);
+    const auto avx2_vnni = static_cast<unsigned>(dnnl::cpu_isa::avx2_vnni);
+    const bool vnni = (isa & avx512_vnni) == avx512_vnni || (isa & avx2_vnni) == avx2_vnni;
+    return vnni ? Int8Levels{255, 127} : Int8Levels{255, 63};
+  }();
+  return levels;
+}
+
+QuantParams u8_params(float lo, float hi, int max_level) noexcept {
   lo = std::min(lo, 0.0f);
   hi = std::max(hi, 0.0f);
   QuantParams p;
   const float width = hi - lo;
   if (!(width > 0.0f) || !std::isfinite(width)) return p;  // all zeros (or non-finite input: garbage in, out)
-  p.scale = width / 255.0f;
-  p.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-lo / p.scale), 0.0f, 255.0f));
+  const float top = static_cast<float>(max_level);
+  p.scale = width / top;
+  p.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-lo / p.scale), 0.0f, top));
   return p;
 }
 
@@ -86,7 +100,7 @@ QuantParams quantize_row_u8(const float* x, std::int64_t cols, const float* inv_
     lo = row.minCoeff();
     hi = row.maxCoeff();
   }
-  const QuantParams p = u8_params(lo, hi);
+  const QuantParams p = u8_params(lo, hi, int8_levels().activation_max);
   quantize_span(x, inv_smooth, cols, p, q);
   return p;
 }
@@ -119,7 +133,7 @@ void layer_norm_quantize_rows_u8(const float* x, float* y, std::int64_t rows, st
   }
 }
 
-QuantizedWeights quantize_weights_s8(const float* weight, std::int64_t out, std::int64_t in) {
+QuantizedWeights quantize_weights_s8(const float* weight, std::int64_t out, std::int64_t in, int max_level) {
   QuantizedWeights w;
   w.values.resize(static_cast<std::size_t>(out * in));
   w.scales.resize(static_cast<std::size_t>(out));
@@ -129,10 +143,11 @@ QuantizedWeights quantize_weights_s8(const float* weight, std::int64_t out, std:
     const float* row = weight + n * in;
     float absmax = 0.0f;
     for (std::int64_t k = 0; k < in; ++k) absmax = std::max(absmax, std::abs(row[k]));
-    const float scale = absmax > 0.0f ? absmax / 127.0f : 1.0f;  // an all-zero row stays zero with any scale
+    const float level = static_cast<float>(max_level);
+    const float scale = absmax > 0.0f ? absmax / level : 1.0f;  // an all-zero row stays zero with any scale
     std::int32_t sum = 0;
     for (std::int64_t k = 0; k < in; ++k) {
-      const float v = std::clamp(std::nearbyint(row[k] / scale), -127.0f, 127.0f);
+      const float v = std::clamp(std::nearbyint(row[k] / scale), -level, level);
       w.values[static_cast<std::size_t>(n * in + k)] = static_cast<std::int8_t>(v);
       sum += static_cast<std::int32_t>(v);
     }
