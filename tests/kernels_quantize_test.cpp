@@ -314,7 +314,9 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(7, 48, 144, Epilogue::none), std::make_tuple(13, 96, 200, Epilogue::gelu_tanh),
                       std::make_tuple(5, 200, 96, Epilogue::residual), std::make_tuple(33, 64, 64, Epilogue::relu),
                       std::make_tuple(2, 64, 31, Epilogue::silu), std::make_tuple(4, 48, 48, Epilogue::tanh),
-                      std::make_tuple(128, 384, 1536, Epilogue::gelu_erf)));
+                      std::make_tuple(128, 384, 1536, Epilogue::gelu_erf),
+                      // more rows than LinearInt8's row block (256): the GEMM and its epilogue run block by block
+                      std::make_tuple(600, 64, 96, Epilogue::gelu_erf), std::make_tuple(513, 40, 24, Epilogue::residual)));
 
 TEST(Dense, InputMustBePreparedForItsComputeType) {
   std::mt19937 rng(5);
@@ -336,29 +338,32 @@ TEST(Dense, Int8RequantizedInTheEpilogueEqualsForwardThenPrepare) {
   // quantized input for the next layer, bit for bit, as the two steps apart.
   std::mt19937 rng(17);
   kernels::DnnlContext ctx;
-  const std::int64_t m = 19, h = 48, inner = 100;
-  const auto w1 = random_vector(inner * h, rng, 0.1f), b1 = random_vector(inner, rng, 0.2f);
-  const auto w2 = random_vector(h * inner, rng, 0.1f), b2 = random_vector(h, rng, 0.2f);
-  const auto x = random_vector(m * h, rng, 1.0f);
-  std::uniform_real_distribution<float> factor(0.5f, 2.0f);
-  std::vector<float> s1(h), s2(inner);
-  for (auto& v : s1) v = factor(rng);
-  for (auto& v : s2) v = factor(rng);
-  const kernels::Dense up(ctx, ComputeType::int8, w1, b1, h, inner, Epilogue::gelu_erf, s1);
-  const kernels::Dense down(ctx, ComputeType::int8, w2, b2, inner, h, Epilogue::residual, s2);
-  std::vector<std::byte> scratch;
-  kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
-  kernels::GemmInputBuffers in_buffers, apart_buffers, fused_buffers;
-  const kernels::GemmInput in = up.prepare(x.data(), m, in_buffers);
-  std::vector<float> y_apart(m * inner), y_fused(m * inner);
-  up.forward(exec, in, m, y_apart.data());
-  const kernels::GemmInput apart = down.prepare(y_apart.data(), m, apart_buffers);
-  const kernels::GemmInput fused = up.forward_then_prepare(exec, in, m, y_fused.data(), down, fused_buffers);
-  EXPECT_EQ(y_fused, y_apart);
-  ASSERT_NE(fused.u8, nullptr);
-  EXPECT_TRUE(std::equal(fused.u8, fused.u8 + m * inner, apart.u8));
-  EXPECT_TRUE(std::equal(fused.row_scale, fused.row_scale + m, apart.row_scale));
-  EXPECT_TRUE(std::equal(fused.row_zero_point, fused.row_zero_point + m, apart.row_zero_point));
+  for (const std::int64_t m : {19, 300}) {  // 300: past LinearInt8's row block of 256
+    SCOPED_TRACE(m);
+    const std::int64_t h = 48, inner = 100;
+    const auto w1 = random_vector(inner * h, rng, 0.1f), b1 = random_vector(inner, rng, 0.2f);
+    const auto w2 = random_vector(h * inner, rng, 0.1f), b2 = random_vector(h, rng, 0.2f);
+    const auto x = random_vector(m * h, rng, 1.0f);
+    std::uniform_real_distribution<float> factor(0.5f, 2.0f);
+    std::vector<float> s1(h), s2(inner);
+    for (auto& v : s1) v = factor(rng);
+    for (auto& v : s2) v = factor(rng);
+    const kernels::Dense up(ctx, ComputeType::int8, w1, b1, h, inner, Epilogue::gelu_erf, s1);
+    const kernels::Dense down(ctx, ComputeType::int8, w2, b2, inner, h, Epilogue::residual, s2);
+    std::vector<std::byte> scratch;
+    kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+    kernels::GemmInputBuffers in_buffers, apart_buffers, fused_buffers;
+    const kernels::GemmInput in = up.prepare(x.data(), m, in_buffers);
+    std::vector<float> y_apart(m * inner), y_fused(m * inner);
+    up.forward(exec, in, m, y_apart.data());
+    const kernels::GemmInput apart = down.prepare(y_apart.data(), m, apart_buffers);
+    const kernels::GemmInput fused = up.forward_then_prepare(exec, in, m, y_fused.data(), down, fused_buffers);
+    EXPECT_EQ(y_fused, y_apart);
+    ASSERT_NE(fused.u8, nullptr);
+    EXPECT_TRUE(std::equal(fused.u8, fused.u8 + m * inner, apart.u8));
+    EXPECT_TRUE(std::equal(fused.row_scale, fused.row_scale + m, apart.row_scale));
+    EXPECT_TRUE(std::equal(fused.row_zero_point, fused.row_zero_point + m, apart.row_zero_point));
+  }
 }
 
 }  // namespace

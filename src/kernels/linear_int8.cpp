@@ -1,5 +1,6 @@
 #include "kernels/linear_int8.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <unordered_map>
@@ -14,6 +15,8 @@ namespace {
 
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
+
+constexpr std::int64_t kRowBlock = 256;
 
 }  // namespace
 
@@ -116,26 +119,39 @@ void LinearInt8::forward(GemmExec& exec, const std::uint8_t* x, const float* row
   if (m == 0) return;
   if (requantize && epilogue_ == Epilogue::residual)
     throw InvalidArgumentError("LinearInt8: a residual output cannot be requantized in the epilogue");
-  const auto p = ctx_->gemms.get({m, k_, n_, static_cast<int>(Epilogue::none), false, static_cast<int>(layout_),
-                                  static_cast<int>(GemmTypes::u8s8)},
-                                 [&] { return create(m); });
-  const auto& engine = ctx_->engine;
-  const std::size_t scratch_bytes = p->scratchpad.get_size();
-  if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);
+  // Blocks of kRowBlock rows: each block's s32 result ([256, N] is 3 MB at N = 3072) is turned into y by the
+  // epilogue while it is still in cache, instead of a whole [M, N] s32 tensor going out to memory and back.
+  const std::int64_t block = std::min(m, kRowBlock);
   common::AlignedVector<std::int32_t> own;
   common::AlignedVector<std::int32_t>& acc = exec.accumulator ? *exec.accumulator : own;
-  if (static_cast<std::int64_t>(acc.size()) < m * n_) acc.resize(static_cast<std::size_t>(m * n_));
-
-  dnnl::memory src(p->src, engine, const_cast<std::uint8_t*>(x));
+  if (static_cast<std::int64_t>(acc.size()) < block * n_) acc.resize(static_cast<std::size_t>(block * n_));
+  const auto& engine = ctx_->engine;
   dnnl::memory weights(weight_desc_, engine, const_cast<std::int8_t*>(packed_weight_.data()));
-  dnnl::memory dst(p->dst, engine, acc.data());
-  dnnl::memory scratch(p->scratchpad, engine, exec.scratchpad->data());
-  p->matmul.execute(exec.stream, {{DNNL_ARG_SRC, src},
-                                  {DNNL_ARG_WEIGHTS, weights},
-                                  {DNNL_ARG_DST, dst},
-                                  {DNNL_ARG_SCRATCHPAD, scratch}});
-  exec.stream.wait();  // the epilogue reads the s32 result (a no-op wait with the CPU runtime, as the fp32 Linear relies on)
-  epilogue_rows(acc.data(), row_scale, row_zero_point, m, y, requantize);
+  for (std::int64_t r0 = 0; r0 < m; r0 += block) {
+    const std::int64_t rows = std::min(block, m - r0);
+    const auto p = ctx_->gemms.get({rows, k_, n_, static_cast<int>(Epilogue::none), false, static_cast<int>(layout_),
+                                    static_cast<int>(GemmTypes::u8s8)},
+                                   [&] { return create(rows); });
+    const std::size_t scratch_bytes = p->scratchpad.get_size();
+    if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);
+    dnnl::memory src(p->src, engine, const_cast<std::uint8_t*>(x + r0 * k_));
+    dnnl::memory dst(p->dst, engine, acc.data());
+    dnnl::memory scratch(p->scratchpad, engine, exec.scratchpad->data());
+    p->matmul.execute(exec.stream, {{DNNL_ARG_SRC, src},
+                                    {DNNL_ARG_WEIGHTS, weights},
+                                    {DNNL_ARG_DST, dst},
+                                    {DNNL_ARG_SCRATCHPAD, scratch}});
+    exec.stream.wait();  // the epilogue reads the s32 result (a no-op wait with the CPU runtime)
+    Requantize block_requantize;
+    if (requantize) {
+      block_requantize = *requantize;
+      block_requantize.out.q += r0 * n_;
+      block_requantize.out.scale += r0;
+      block_requantize.out.zero_point += r0;
+    }
+    epilogue_rows(acc.data(), row_scale + r0, row_zero_point + r0, rows, y + r0 * n_,
+                  requantize ? &block_requantize : nullptr);
+  }
 }
 
 }  // namespace bertcpp::kernels
