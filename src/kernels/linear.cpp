@@ -182,7 +182,7 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
   // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
   const dnnl::memory::desc user_weights({k_, n_}, dt::f32, tag::ba);
   if (weight_desc_ == user_weights) {
-    packed_weight_ = weight;
+    packed_weight_.assign(weight.begin(), weight.end());
     return;
   }
   packed_weight_.resize(weight_desc_.get_size() / sizeof(float));

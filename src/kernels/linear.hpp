@@ -168,7 +168,7 @@ class Linear {
   Epilogue epilogue_ = Epilogue::none;
   WeightLayout layout_ = WeightLayout::onednn_preferred;
   dnnl::memory::desc weight_desc_, bias_desc_;  // the packed layout chosen at load
-  std::vector<float> packed_weight_;            // W^T as [K, N] in weight_desc_'s layout
+  common::PackedVector<float> packed_weight_;   // W^T as [K, N] in weight_desc_'s layout
   std::vector<float> bias_;
 };
 

@@ -13,6 +13,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "common/aligned.hpp"
 #include "kernels/linear.hpp"
 
 namespace bertcpp::kernels {
@@ -44,7 +45,7 @@ class LinearBf16 {
   Epilogue epilogue_ = Epilogue::none;
   WeightLayout layout_ = WeightLayout::onednn_preferred;
   dnnl::memory::desc weight_desc_, bias_desc_;
-  std::vector<std::uint16_t> packed_weight_;  // bf16(W)^T in weight_desc_'s layout
+  common::PackedVector<std::uint16_t> packed_weight_;  // bf16(W)^T in weight_desc_'s layout
   std::vector<float> bias_;
 };
 
