@@ -29,7 +29,7 @@
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
 #include "encoder_golden_util.hpp"
-#include "kernels/linear_bf16.hpp"
+#include "kernels/linear.hpp"
 #include "test_util.hpp"
 
 namespace bertcpp::testing {

@@ -1,4 +1,4 @@
-// The int8 / bf16 kernels (kernels/quantize.hpp, linear_int8.hpp, linear_bf16.hpp) against plain references.
+// The int8 / bf16 kernels (kernels/quantize.hpp, linear_int8.hpp, linear.hpp with GemmTypes::bf16) against plain references.
 //
 // The quantizers are checked element by element against the formulas of quantize.hpp written out naively.
 // The low-precision GEMMs are checked against a double-precision product of the *same* quantized (or rounded)
@@ -17,7 +17,7 @@
 #include "bertcpp/error.hpp"
 #include "kernels/dense.hpp"
 #include "kernels/layer_norm.hpp"
-#include "kernels/linear_bf16.hpp"
+#include "kernels/linear.hpp"
 #include "kernels/linear_int8.hpp"
 #include "kernels/quantize.hpp"
 
@@ -285,7 +285,7 @@ TEST_P(LowPrecisionLinear, Bf16MatchesRoundedReference) {
   const auto x = random_vector(static_cast<std::size_t>(m * k), rng, 1.0f);
   const auto residual = random_vector(static_cast<std::size_t>(m * n), rng, 1.0f);
   kernels::DnnlContext ctx;
-  const kernels::LinearBf16 layer(ctx, w, b, k, n, epilogue);
+  const kernels::Linear layer(ctx, w, b, k, n, epilogue, kernels::GemmTypes::bf16);
   std::vector<std::uint16_t> xb(x.size());
   kernels::convert_to_bf16(x.data(), static_cast<std::int64_t>(x.size()), xb.data());
   std::vector<float> y = residual;

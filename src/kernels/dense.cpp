@@ -22,28 +22,20 @@ Dense::Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<floa
   if (!smooth.empty() && compute != ComputeType::int8)
     throw InvalidArgumentError("Dense: smoothing factors are for int8 layers only");
   switch (compute) {
-    case ComputeType::fp32: f32_ = Linear(ctx, weight, bias, in_features, out_features, epilogue); break;
+    case ComputeType::fp32: linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue); break;
     case ComputeType::int8: int8_ = LinearInt8(ctx, weight, bias, in_features, out_features, epilogue, smooth); break;
-    case ComputeType::bf16: bf16_ = LinearBf16(ctx, weight, bias, in_features, out_features, epilogue); break;
+    case ComputeType::bf16:
+      linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue, GemmTypes::bf16);
+      break;
   }
 }
 
 std::int64_t Dense::in_features() const noexcept {
-  switch (compute_) {
-    case ComputeType::int8: return int8_.in_features();
-    case ComputeType::bf16: return bf16_.in_features();
-    case ComputeType::fp32: break;
-  }
-  return f32_.in_features();
+  return compute_ == ComputeType::int8 ? int8_.in_features() : linear_.in_features();
 }
 
 std::int64_t Dense::out_features() const noexcept {
-  switch (compute_) {
-    case ComputeType::int8: return int8_.out_features();
-    case ComputeType::bf16: return bf16_.out_features();
-    case ComputeType::fp32: break;
-  }
-  return f32_.out_features();
+  return compute_ == ComputeType::int8 ? int8_.out_features() : linear_.out_features();
 }
 
 namespace {
@@ -98,7 +90,7 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
   switch (compute_) {
     case ComputeType::fp32:
       if (!x.f32) throw InvalidArgumentError("Dense: fp32 layer given an input not prepared as fp32");
-      f32_.forward(exec, x.f32, m, y);
+      linear_.forward(exec, x.f32, m, y);
       return;
     case ComputeType::int8:
       if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
@@ -106,7 +98,7 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
       return;
     case ComputeType::bf16:
       if (!x.bf16) throw InvalidArgumentError("Dense: bf16 layer given an input not converted to bf16");
-      bf16_.forward(exec, x.bf16, m, y);
+      linear_.forward(exec, x.bf16, m, y);
       return;
   }
 }

@@ -1,4 +1,4 @@
-// A linear layer in the model's compute type (bertcpp/compute.hpp): Linear (fp32), LinearInt8 or LinearBf16.
+// A linear layer in the model's compute type (bertcpp/compute.hpp): Linear (fp32 or bf16) or LinearInt8.
 //
 // The input of a low-precision GEMM has to be converted first (quantized to u8, or rounded to bf16). That is a
 // separate step, prepare(), so that the encoder can fuse it with the op producing the input
@@ -12,7 +12,6 @@
 #include "bertcpp/compute.hpp"
 #include "common/aligned.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/linear_bf16.hpp"
 #include "kernels/linear_int8.hpp"
 #include "kernels/quantize.hpp"
 
@@ -40,7 +39,7 @@ class Dense {
  public:
   Dense() = default;
   // weight: [out_features, in_features] row-major fp32 (any storage dtype already converted), bias: [out] or
-  // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear_bf16.hpp).
+  // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear.hpp).
   // `smooth` [in_features] (int8 only, may be empty): per-input-channel smoothing factors (linear_int8.hpp).
   Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight, const std::vector<float>& bias,
         std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
@@ -66,9 +65,8 @@ class Dense {
 
  private:
   ComputeType compute_ = ComputeType::fp32;
-  Linear f32_;
+  Linear linear_;  // fp32 and bf16
   LinearInt8 int8_;
-  LinearBf16 bf16_;
 };
 
 // LayerNorm of x into y ([rows, hidden], in place allowed; bit for bit kernels::layer_norm), and y prepared
