@@ -209,8 +209,6 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
   layout_ = chosen_weight_layout(ctx.engine, k_, n_, types);
   weight_desc_ = packed_weights_desc(ctx.engine, layout_, k_, n_, types);
 
-  // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
-  const dnnl::memory::desc user_weights({k_, n_}, weight_type(types), tag::ba);
   std::vector<std::uint16_t> rounded;  // bf16: W rounded once, then packed like the fp32 weights
   const void* user = weight.data();
   if (types == GemmTypes::bf16) {
@@ -218,15 +216,22 @@ Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const s
     convert_to_bf16(weight.data(), static_cast<std::int64_t>(weight.size()), rounded.data());
     user = rounded.data();
   }
-  packed_weight_.resize(weight_desc_.get_size());
-  if (weight_desc_ == user_weights) {
-    std::memcpy(packed_weight_.data(), user, packed_weight_.size());
+  pack_weights(ctx.engine, types, k_, n_, user, weight_desc_, packed_weight_);
+}
+
+void pack_weights(const dnnl::engine& engine, GemmTypes types, std::int64_t k, std::int64_t n, const void* user,
+                  const dnnl::memory::desc& to, common::PackedVector<std::byte>& packed) {
+  // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
+  const dnnl::memory::desc user_desc({k, n}, weight_type(types), tag::ba);
+  packed.resize(to.get_size());
+  if (to == user_desc) {
+    std::memcpy(packed.data(), user, packed.size());
     return;
   }
-  dnnl::memory from(user_weights, ctx.engine, const_cast<void*>(user));
-  dnnl::memory to(weight_desc_, ctx.engine, packed_weight_.data());
-  dnnl::stream stream(ctx.engine);
-  dnnl::reorder(from, to).execute(stream, from, to);
+  dnnl::memory from_mem(user_desc, engine, const_cast<void*>(user));
+  dnnl::memory to_mem(to, engine, packed.data());
+  dnnl::stream stream(engine);
+  dnnl::reorder(from_mem, to_mem).execute(stream, from_mem, to_mem);
   stream.wait();
 }
 

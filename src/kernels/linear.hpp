@@ -143,6 +143,11 @@ enum class GemmTypes {
   bf16,  // bf16 x bf16, f32 accumulation: Linear with GemmTypes::bf16
 };
 
+// Packs W [N, K] row-major (`user`, of `types`' weight data type) into `packed` (resized) in the layout `to`
+// ({K, N}): a copy when the layouts agree, a oneDNN reorder otherwise.
+void pack_weights(const dnnl::engine& engine, GemmTypes types, std::int64_t k, std::int64_t n, const void* user,
+                  const dnnl::memory::desc& to, common::PackedVector<std::byte>& packed);
+
 // Whether oneDNN's effective ISA on this CPU (after ONEDNN_MAX_CPU_ISA) has native bf16 dot products.
 bool bf16_supported() noexcept;
 // oneDNN's effective ISA, e.g. "AVX2", "AVX-512 with VNNI", "AVX-512 with BF16", "AMX".

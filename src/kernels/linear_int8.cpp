@@ -52,14 +52,7 @@ LinearInt8::LinearInt8(const DnnlContext& ctx, const std::vector<float>& weight,
 
   layout_ = chosen_weight_layout(ctx.engine, k_, n_, GemmTypes::u8s8);
   weight_desc_ = packed_weights_desc(ctx.engine, layout_, k_, n_, GemmTypes::u8s8);
-  // Wq [N, K] row-major is Wq^T {K, N} in "ba".
-  const dnnl::memory::desc user_weights({k_, n_}, dt::s8, tag::ba);
-  packed_weight_.resize(weight_desc_.get_size());
-  dnnl::memory from(user_weights, ctx.engine, q.values.data());
-  dnnl::memory to(weight_desc_, ctx.engine, packed_weight_.data());
-  dnnl::stream stream(ctx.engine);
-  dnnl::reorder(from, to).execute(stream, from, to);
-  stream.wait();
+  pack_weights(ctx.engine, GemmTypes::u8s8, k_, n_, q.values.data(), weight_desc_, packed_weight_);
 }
 
 GemmPrimitive LinearInt8::create(std::int64_t m) const {
@@ -126,7 +119,7 @@ void LinearInt8::forward(GemmExec& exec, const std::uint8_t* x, const float* row
   common::AlignedVector<std::int32_t>& acc = exec.accumulator ? *exec.accumulator : own;
   if (static_cast<std::int64_t>(acc.size()) < block * n_) acc.resize(static_cast<std::size_t>(block * n_));
   const auto& engine = ctx_->engine;
-  dnnl::memory weights(weight_desc_, engine, const_cast<std::int8_t*>(packed_weight_.data()));
+  dnnl::memory weights(weight_desc_, engine, const_cast<std::byte*>(packed_weight_.data()));
   for (std::int64_t r0 = 0; r0 < m; r0 += block) {
     const std::int64_t rows = std::min(block, m - r0);
     const auto p = ctx_->gemms.get({rows, k_, n_, static_cast<int>(Epilogue::none), false, static_cast<int>(layout_),

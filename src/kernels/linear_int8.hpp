@@ -75,7 +75,7 @@ class LinearInt8 {
   Epilogue epilogue_ = Epilogue::none;
   WeightLayout layout_ = WeightLayout::onednn_preferred;
   dnnl::memory::desc weight_desc_;             // s8 {K, N} in the chosen layout
-  common::PackedVector<std::int8_t> packed_weight_;  // Wq^T in weight_desc_'s layout (with oneDNN's compensation, if any)
+  common::PackedVector<std::byte> packed_weight_;   // Wq^T in weight_desc_'s layout (with oneDNN's compensation, if any)
   common::AlignedVector<float> bias_;          // b [N], zeros when the checkpoint has none
   common::AlignedVector<float> scales_;        // s_w [N]
   common::AlignedVector<std::int32_t> row_sums_;  // rowsum_w [N]
