@@ -1,6 +1,6 @@
 // Loading a tokenizer.json (tokenizers' format): the sections every family shares (added tokens, post-processor,
 // token names from tokenizer_config.json); the model-specific sections go to the family loader chosen by
-// model.type (load_wordpiece.cpp, load_bpe.cpp).
+// model.type (wordpiece/load.cpp, bpe/load.cpp).
 #include <limits>
 
 #include "common/file_io.hpp"

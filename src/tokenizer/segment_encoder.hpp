@@ -4,8 +4,8 @@
 // ...), hands every stretch of plain text between them to its SegmentEncoder, then applies truncation, the
 // post-processor template and padding. A SegmentEncoder owns everything specific to one tokenizer family:
 //
-//   WordPieceEncoder  (wordpiece_encoder.hpp)  BertNormalizer -> BertPreTokenizer -> WordPiece; WordPiece decoder
-//   BpeEncoder        (bpe_encoder.hpp)        ByteLevel pre-tokenizer -> byte-level BPE;    ByteLevel decoder
+//   WordPieceEncoder  (wordpiece/encoder.hpp)  BertNormalizer -> BertPreTokenizer -> WordPiece; WordPiece decoder
+//   BpeEncoder        (bpe/encoder.hpp)        ByteLevel pre-tokenizer -> byte-level BPE;    ByteLevel decoder
 //
 // Contract for an implementation:
 // - encode() is called once per plain segment (one virtual call per segment, none per token). It appends the

@@ -6,7 +6,7 @@
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
 #include "tokenizer/encoding_ops.hpp"
-#include "tokenizer/sentencepiece_encoder.hpp"
+#include "tokenizer/sentencepiece/encoder.hpp"
 #include "tokenizer/loaders.hpp"
 
 namespace bertcpp {

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "tokenizer/bpe.hpp"
+#include "tokenizer/bpe/bpe.hpp"
 #include "tokenizer/segment_encoder.hpp"
 
 namespace bertcpp::tokenizer {

@@ -1,4 +1,4 @@
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/wordpiece/wordpiece.hpp"
 
 #include <deque>
 

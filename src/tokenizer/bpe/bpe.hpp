@@ -1,7 +1,7 @@
 // BPE model over the byte alphabet (tokenizers' models::bpe::BPE without dropout, prefixes or byte fallback).
 //
 // A word (the bytes of one pre-tokenized piece) starts as one symbol per byte, the vocabulary id of that byte's
-// alphabet character (byte_level.hpp). Then, repeatedly, the adjacent pair with the lowest merge rank is
+// alphabet character (bpe/byte_level.hpp). Then, repeatedly, the adjacent pair with the lowest merge rank is
 // replaced by the merged token, the leftmost one when several pairs share that rank, until no adjacent pair
 // has a merge. Short words use a plain scan for the best pair (fastest for the usual 1-12 symbols); long
 // words use a heap with lazy deletion, O(n log n), as tokenizers does.

@@ -1,4 +1,4 @@
-#include "tokenizer/byte_level.hpp"
+#include "tokenizer/bpe/byte_level.hpp"
 
 #include <utf8proc.h>
 

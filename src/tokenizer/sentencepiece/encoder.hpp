@@ -2,7 +2,7 @@
 // their loader.
 //
 // A model directory holding one of those files is loaded from it (even when a tokenizer.json is also there):
-// the pipeline is the one transformers 5 builds when it converts the model (sentencepiece_pipeline.hpp), the
+// the pipeline is the one transformers 5 builds when it converts the model (sentencepiece/pipeline.hpp), the
 // special tokens and post-processor template are the family's, and tokenizer_config.json supplies the settings
 // (do_lower_case, keep_accents, add_prefix_space, token names, model_max_length).
 #pragma once
@@ -13,7 +13,7 @@
 
 #include "bertcpp/tokenizer.hpp"
 #include "tokenizer/segment_encoder.hpp"
-#include "tokenizer/sentencepiece_pipeline.hpp"
+#include "tokenizer/sentencepiece/pipeline.hpp"
 
 namespace bertcpp::tokenizer {
 

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_encoder.hpp"
+#include "tokenizer/sentencepiece/encoder.hpp"
 
 #include "tokenizer/tokenizer_impl.hpp"
 

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_unigram.hpp"
+#include "tokenizer/sentencepiece/unigram.hpp"
 
 #include <algorithm>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_pipeline.hpp"
+#include "tokenizer/sentencepiece/pipeline.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_proto.hpp"
+#include "tokenizer/sentencepiece/proto.hpp"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_model.hpp"
+#include "tokenizer/sentencepiece/model.hpp"
 
 #include <sentencepiece_processor.h>
 
@@ -6,7 +6,7 @@
 
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
-#include "tokenizer/sentencepiece_proto.hpp"
+#include "tokenizer/sentencepiece/proto.hpp"
 
 namespace bertcpp::tokenizer {
 

@@ -5,9 +5,9 @@
 #include <optional>
 #include <string>
 
-#include "tokenizer/normalizer.hpp"
+#include "tokenizer/wordpiece/normalizer.hpp"
 #include "tokenizer/segment_encoder.hpp"
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/wordpiece/wordpiece.hpp"
 
 namespace bertcpp::tokenizer {
 

@@ -6,7 +6,7 @@
 //                last; the model's own <unk>/<s>/</s> (pieces 0..2) map to 3/0/2
 //
 // The sentencepiece library loads and checks the model (given it with an identity normalizer: bertcpp normalizes
-// as Hugging Face's pipeline does, see sentencepiece_normalizer.hpp). Words are segmented by UnigramSegmenter,
+// as Hugging Face's pipeline does, see sentencepiece/normalizer.hpp). Words are segmented by UnigramSegmenter,
 // which reproduces transformers' double-precision best path; encode_word_with_library() runs the library's own
 // segmentation for comparison (it differs only where two segmentations score the same).
 #pragma once
@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/sentencepiece_unigram.hpp"
+#include "tokenizer/sentencepiece/unigram.hpp"
 
 namespace bertcpp::tokenizer {
 
@@ -35,7 +35,7 @@ class SentencePieceModel {
   // Segments one normalized word (e.g. "▁hello"); appends its pieces. Unknown characters become the unk id, a
   // run of them one token (as the library and tokenizers' Unigram both do).
   void encode_word(std::string_view word, std::vector<SentencePiecePiece>& out) const;
-  // The same through SentencePieceProcessor::Encode (single-precision scores, see sentencepiece_unigram.hpp).
+  // The same through SentencePieceProcessor::Encode (single-precision scores, see sentencepiece/unigram.hpp).
   void encode_word_with_library(std::string_view word, std::vector<SentencePiecePiece>& out) const;
 
   std::size_t size() const noexcept;

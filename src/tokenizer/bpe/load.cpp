@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/json_io.hpp"
-#include "tokenizer/bpe_encoder.hpp"
+#include "tokenizer/bpe/encoder.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
 

@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_normalizer.hpp"
+#include "tokenizer/sentencepiece/normalizer.hpp"
 
 #include <utf8proc.h>
 
@@ -11,7 +11,7 @@
 namespace bertcpp::tokenizer {
 namespace {
 
-#include "tokenizer/sentencepiece_unicode9.inc"
+#include "tokenizer/sentencepiece/unicode9.inc"
 
 bool after_unicode9(char32_t cp) noexcept {
   // Ranges are sorted and disjoint: find the last range starting at or before cp.

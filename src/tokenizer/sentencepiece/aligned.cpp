@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_aligned.hpp"
+#include "tokenizer/sentencepiece/aligned.hpp"
 
 #include "tokenizer/utf8.hpp"
 

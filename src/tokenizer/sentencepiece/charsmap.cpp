@@ -1,4 +1,4 @@
-#include "tokenizer/sentencepiece_charsmap.hpp"
+#include "tokenizer/sentencepiece/charsmap.hpp"
 
 #include <utf8proc.h>
 

@@ -4,14 +4,14 @@
 //           [Lowercase if do_lower_case], Precompiled(charsmap)
 //   XLM-R   Precompiled(charsmap)
 //
-// NFKD and StripAccents follow tokenizers' Unicode 9.0 tables (sentencepiece_unicode9.inc); Lowercase is
+// NFKD and StripAccents follow tokenizers' Unicode 9.0 tables (sentencepiece/unicode9.inc); Lowercase is
 // Rust's char::to_lowercase per character (no final-sigma rule).
 #pragma once
 
 #include <string_view>
 
-#include "tokenizer/sentencepiece_aligned.hpp"
-#include "tokenizer/sentencepiece_charsmap.hpp"
+#include "tokenizer/sentencepiece/aligned.hpp"
+#include "tokenizer/sentencepiece/charsmap.hpp"
 
 namespace bertcpp::tokenizer {
 

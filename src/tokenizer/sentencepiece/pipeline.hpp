@@ -1,10 +1,10 @@
 // Text -> SentencePiece tokens with original offsets, as transformers' SentencePiece tokenizers (ALBERT, XLM-R)
 // produce them:
 //
-//   normalizer (sentencepiece_normalizer.hpp) -> WhitespaceSplit (Unicode White_Space, removed)
+//   normalizer (sentencepiece/normalizer.hpp) -> WhitespaceSplit (Unicode White_Space, removed)
 //   -> Metaspace("▁", prepend_scheme always/never, split): "▁" put before each word that does not start with
 //      one (aligned to the word's first character), then a new word at every "▁"
-//   -> unigram segmentation of each word by the sentencepiece library (sentencepiece_model.hpp).
+//   -> unigram segmentation of each word by the sentencepiece library (sentencepiece/model.hpp).
 //
 // A token's offsets cover the original characters its normalized bytes came from; a lone "▁" piece therefore
 // has the offsets of the character that follows it, and the prefix "▁" of "▁word" adds nothing to the word's.
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "tokenizer/added_tokens.hpp"
-#include "tokenizer/sentencepiece_model.hpp"
-#include "tokenizer/sentencepiece_normalizer.hpp"
+#include "tokenizer/sentencepiece/model.hpp"
+#include "tokenizer/sentencepiece/normalizer.hpp"
 
 namespace bertcpp::tokenizer {
 

@@ -4,7 +4,7 @@
 
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
-#include "tokenizer/wordpiece_encoder.hpp"
+#include "tokenizer/wordpiece/encoder.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/sentencepiece_aligned.hpp"
+#include "tokenizer/sentencepiece/aligned.hpp"
 
 namespace bertcpp::tokenizer {
 

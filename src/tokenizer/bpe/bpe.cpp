@@ -1,9 +1,9 @@
-#include "tokenizer/bpe.hpp"
+#include "tokenizer/bpe/bpe.hpp"
 
 #include <algorithm>
 #include <limits>
 
-#include "tokenizer/byte_level.hpp"
+#include "tokenizer/bpe/byte_level.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {

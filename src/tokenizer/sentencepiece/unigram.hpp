@@ -6,7 +6,7 @@
 // The sentencepiece library runs the same algorithm in single precision; on paths whose scores tie (e.g. the
 // 14- and 15-letter "aaa..." pieces of a long run of "a", in a different order) the rounding makes it pick
 // another, equally scored segmentation than transformers. bertcpp segments here so that its ids match
-// transformers', and keeps the library for loading and checking the model (see sentencepiece_model.hpp).
+// transformers', and keeps the library for loading and checking the model (see sentencepiece/model.hpp).
 #pragma once
 
 #include <cstdint>

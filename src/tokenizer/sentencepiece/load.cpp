@@ -8,7 +8,7 @@
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
 #include "common/json_io.hpp"
-#include "tokenizer/sentencepiece_encoder.hpp"
+#include "tokenizer/sentencepiece/encoder.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
 
 namespace bertcpp::tokenizer {

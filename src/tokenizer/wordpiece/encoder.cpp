@@ -1,4 +1,4 @@
-#include "tokenizer/wordpiece_encoder.hpp"
+#include "tokenizer/wordpiece/encoder.hpp"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "tokenizer/normalizer.hpp"
+#include "tokenizer/wordpiece/normalizer.hpp"
 
 #include "tokenizer/unicode.hpp"
 #include "tokenizer/utf8.hpp"

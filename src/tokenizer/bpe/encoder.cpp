@@ -1,9 +1,9 @@
-#include "tokenizer/bpe_encoder.hpp"
+#include "tokenizer/bpe/encoder.hpp"
 
 #include <utility>
 #include <vector>
 
-#include "tokenizer/byte_level.hpp"
+#include "tokenizer/bpe/byte_level.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace bertcpp::tokenizer {
