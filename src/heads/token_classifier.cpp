@@ -51,7 +51,7 @@ TokenClassifier TokenClassifier::load(const std::filesystem::path& dir, const Lo
   encoder_options.pooler_output = false;  // the head reads last_hidden_state only
   heads::HeadCheckpoint checkpoint = heads::HeadCheckpoint::open(dir, encoder_options);
   auto impl = std::make_shared<Impl>(
-      Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, heads::ner::subword_rule(dir)});
+      Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, heads::ner::subword_rule(checkpoint.model.tokenizer())});
   const auto num_labels = static_cast<std::int64_t>(impl->labels.size());
   const std::int64_t hidden = checkpoint.model.config().hidden_size;
   impl->classifier.weight = checkpoint.head_tensor("classifier.weight", {num_labels, hidden}, "token-classification");
