@@ -58,7 +58,8 @@ std::int64_t Fields::integer(const json& j, std::string_view path, std::int64_t 
   if (!j.is_number_integer()) wrong_type(j, path, "an integer", true);
   constexpr std::int64_t kLargest = std::numeric_limits<std::int64_t>::max();
   const auto range = [&] {
-    return max == kLargest ? ">= " + std::to_string(min) : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+    if (max == kLargest) return ">= " + std::to_string(min);
+    return "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   };
   if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
     if (max == kLargest) fail(path, "= " + j.dump() + " is out of range");

@@ -1,6 +1,7 @@
 // Byte-level BPE tokenizers (GPT-2 / RoBERTa): the tokenizer.json sections, and vocab.json + merges.txt.
 #include <limits>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -183,15 +184,11 @@ bool load_byte_level_decoder(const Fields& f, const json& root) {
   return true;
 }
 
-// The settings WordPieceOptions and BpeOptions share: read_tokenizer_config fills them for both.
-template <class From, class To>
-void copy_shared_settings(const From& from, To& to) {
-  to.unk_token = from.unk_token;
-  to.sep_token = from.sep_token;
-  to.pad_token = from.pad_token;
-  to.cls_token = from.cls_token;
-  to.mask_token = from.mask_token;
-  to.model_max_length = from.model_max_length;
+// The settings WordPieceOptions and BpeOptions share (read_tokenizer_config fills them for both), as a tuple of
+// references: shared_settings(a) = shared_settings(b) copies them.
+template <class Options>
+auto shared_settings(Options& o) {
+  return std::tie(o.unk_token, o.sep_token, o.pad_token, o.cls_token, o.mask_token, o.model_max_length);
 }
 
 }  // namespace
@@ -208,9 +205,9 @@ std::unique_ptr<const SegmentEncoder> bpe_from_json(const Fields& f, const json&
 
 void read_bpe_config(const SettingsFiles& settings, Tokenizer::BpeOptions& o, bool& has_model_max_length) {
   Tokenizer::WordPieceOptions names;
-  copy_shared_settings(o, names);
+  shared_settings(names) = shared_settings(o);
   read_tokenizer_config(settings, names, has_model_max_length);
-  copy_shared_settings(names, o);
+  shared_settings(o) = shared_settings(names);
   // special_tokens_map.json first; tokenizer_config.json (read second) wins.
   for (const auto& [file, cfg] : {std::pair{settings.special_tokens_map_file(), &settings.special_tokens_map},
                                   std::pair{settings.tokenizer_config_file(), &settings.tokenizer_config}}) {
