@@ -50,8 +50,8 @@ TokenClassifier TokenClassifier::load(const std::filesystem::path& dir, const Lo
   LoadOptions encoder_options = options;
   encoder_options.pooler_output = false;  // the head reads last_hidden_state only
   heads::HeadCheckpoint checkpoint = heads::HeadCheckpoint::open(dir, encoder_options);
-  auto impl = std::make_shared<Impl>(
-      Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, heads::ner::subword_rule(dir)});
+  const heads::ner::SubwordRule rule = heads::ner::subword_rule(checkpoint.model.tokenizer());
+  auto impl = std::make_shared<Impl>(Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, rule});
   const auto num_labels = static_cast<std::int64_t>(impl->labels.size());
   const std::int64_t hidden = checkpoint.model.config().hidden_size;
   impl->classifier.weight = checkpoint.head_tensor("classifier.weight", {num_labels, hidden}, "token-classification");

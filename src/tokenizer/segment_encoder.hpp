@@ -85,6 +85,9 @@ class SegmentEncoder {
   // a non-space byte, gives the same tokens as one call (the pre-tokenizer splits there and no normalization
   // looks across it). Truncation then tokenizes a long text piece by piece and stops once enough tokens exist.
   virtual bool splits_before_spaces() const noexcept { return false; }
+  // Whether the model marks a word's continuation tokens with a prefix ("##" of WordPiece); transformers' token
+  // classification pipeline tells subwords by it.
+  virtual bool has_continuing_subword_prefix() const noexcept { return false; }
 };
 
 }  // namespace bertcpp::tokenizer

@@ -1,6 +1,7 @@
 // Byte-level BPE tokenizers (GPT-2 / RoBERTa): the tokenizer.json sections, and vocab.json + merges.txt.
 #include <limits>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -16,16 +17,16 @@ using nlohmann::json;
 
 [[noreturn]] void unsupported(const Fields& f, const std::string& field, const std::string& found,
                               const std::string& supported) {
-  throw UnsupportedError(f.file() + ": field '" + field + "' is " + found + ", " + supported);
+  f.fail(field, "is " + found + ", " + supported, ErrorCode::unsupported);
 }
 
 // token -> id object (tokenizer.json model.vocab, vocab.json): ids must be 0..n-1, each once.
 std::vector<std::string> vocab_from_object(const Fields& f, const json& vocab, const std::string& path) {
   const std::string where = path.empty() ? "the top level" : "'" + path + "'";
   if (!vocab.is_object()) {
-    throw FormatError(f.file() + ": " + where + " must be an object token -> id, found " + vocab.type_name());
+    throw FormatError(f.source() + ": " + where + " must be an object token -> id, found " + vocab.type_name());
   }
-  if (vocab.empty()) throw FormatError(f.file() + ": the vocabulary at " + where + " is empty");
+  if (vocab.empty()) throw FormatError(f.source() + ": the vocabulary at " + where + " is empty");
   std::vector<std::string> tokens(vocab.size());
   std::vector<bool> seen(vocab.size(), false);
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
@@ -76,7 +77,7 @@ std::unordered_map<std::string, std::int32_t> index_of(const std::vector<std::st
 // merges.txt as tokenizers reads it: "#version" lines skipped, every other line exactly two tokens separated by
 // one space.
 std::vector<std::pair<std::string, std::string>> read_merges_txt(const std::filesystem::path& file) {
-  const std::string text = read_text(file);
+  const std::string text = common::read_regular_file(file, common::kMaxTokenizerFileBytes);
   std::vector<std::pair<std::string, std::string>> pairs;
   std::size_t start = 0, line = 0;
   while (start < text.size()) {
@@ -129,7 +130,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
   empty_or_null("continuing_subword_prefix");
   empty_or_null("end_of_word_suffix");
   if (auto it = m.find("dropout"); it != m.end() && !it->is_null()) {
-    if (!it->is_number()) f.fail("model.dropout", std::string("must be a number or null, found ") + it->type_name());
+    f.number(*it, "model.dropout");
     if (it->get<double>() != 0.0) unsupported(f, "model.dropout", common::brief_json(*it), "only null (no dropout) is supported");
   }
   if (f.optional_bool(m, "byte_fallback", "model.byte_fallback", false))
@@ -138,7 +139,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
   std::vector<std::string> vocab = vocab_from_object(f, f.require(m, "vocab", "model.vocab"), "model.vocab");
   const auto ids = index_of(vocab);
   const json& merges_json = f.require(m, "merges", "model.merges");
-  if (!merges_json.is_array()) f.fail("model.merges", std::string("must be an array, found ") + merges_json.type_name());
+  f.array(merges_json, "model.merges");
   std::vector<std::pair<std::string, std::string>> pairs;
   pairs.reserve(merges_json.size());
   for (std::size_t i = 0; i < merges_json.size(); ++i) {
@@ -157,7 +158,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
     }
   }
   const auto merges = resolve_merges(pairs, ids, "model.vocab", [&](std::size_t i) {
-    return f.file() + ": field 'model.merges[" + std::to_string(i) + "]'";
+    return f.source() + ": field 'model.merges[" + std::to_string(i) + "]'";
   });
 
   BpeModelOptions o;
@@ -165,7 +166,7 @@ Bpe load_bpe_model(const Fields& f, const json& root) {
     const std::string unk = f.string(*it, "model.unk_token");
     auto id = ids.find(unk);
     if (id == ids.end()) {
-      throw ConfigError(f.file() + ": field 'model.unk_token' is '" + unk + "', which is not in model.vocab");
+      f.fail("model.unk_token", "is '" + unk + "', which is not in model.vocab", ErrorCode::config);
     }
     o.unk_id = id->second;
   }
@@ -183,6 +184,13 @@ bool load_byte_level_decoder(const Fields& f, const json& root) {
   return true;
 }
 
+// The settings WordPieceOptions and BpeOptions share (read_tokenizer_config fills them for both), as a tuple of
+// references: shared_settings(a) = shared_settings(b) copies them.
+template <class Options>
+auto shared_settings(Options& o) {
+  return std::tie(o.unk_token, o.sep_token, o.pad_token, o.cls_token, o.mask_token, o.model_max_length);
+}
+
 }  // namespace
 
 std::unique_ptr<const SegmentEncoder> bpe_from_json(const Fields& f, const json& root) {
@@ -195,31 +203,20 @@ std::unique_ptr<const SegmentEncoder> bpe_from_json(const Fields& f, const json&
   return std::make_unique<BpeEncoder>(std::move(model), pre, load_byte_level_decoder(f, root));
 }
 
-void read_bpe_config(const std::filesystem::path& dir, Tokenizer::BpeOptions& o, bool& has_model_max_length) {
+void read_bpe_config(const SettingsFiles& settings, Tokenizer::BpeOptions& o, bool& has_model_max_length) {
   Tokenizer::WordPieceOptions names;
-  names.unk_token = o.unk_token;
-  names.sep_token = o.sep_token;
-  names.pad_token = o.pad_token;
-  names.cls_token = o.cls_token;
-  names.mask_token = o.mask_token;
-  names.model_max_length = o.model_max_length;
-  read_tokenizer_config(dir, names, has_model_max_length);
-  o.unk_token = names.unk_token;
-  o.sep_token = names.sep_token;
-  o.pad_token = names.pad_token;
-  o.cls_token = names.cls_token;
-  o.mask_token = names.mask_token;
-  o.model_max_length = names.model_max_length;
-  for (const char* name : {"special_tokens_map.json", "tokenizer_config.json"}) {
-    const auto file = dir / name;
-    if (!common::entry_exists(file)) continue;
-    const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
+  shared_settings(names) = shared_settings(o);
+  read_tokenizer_config(settings, names, has_model_max_length);
+  shared_settings(o) = shared_settings(names);
+  // special_tokens_map.json first; tokenizer_config.json (read second) wins.
+  for (const auto& [file, cfg] : {std::pair{settings.special_tokens_map_file(), &settings.special_tokens_map},
+                                  std::pair{settings.tokenizer_config_file(), &settings.tokenizer_config}}) {
+    if (!*cfg) continue;
     const Fields f(file.string());
-    if (!cfg.is_object()) continue;  // read_tokenizer_config has rejected it already
-    if (auto it = cfg.find("mask_token"); it != cfg.end() && it->is_object())
+    if (auto it = (*cfg)->find("mask_token"); it != (*cfg)->end() && it->is_object())
       o.mask_lstrip = f.optional_bool(*it, "lstrip", "mask_token.lstrip", o.mask_lstrip);
-    o.add_prefix_space = f.optional_bool(cfg, "add_prefix_space", "add_prefix_space", o.add_prefix_space);
-    o.trim_offsets = f.optional_bool(cfg, "trim_offsets", "trim_offsets", o.trim_offsets);
+    o.add_prefix_space = f.optional_bool(**cfg, "add_prefix_space", "add_prefix_space", o.add_prefix_space);
+    o.trim_offsets = f.optional_bool(**cfg, "trim_offsets", "trim_offsets", o.trim_offsets);
   }
 }
 
@@ -227,7 +224,8 @@ std::shared_ptr<const Tokenizer::Impl> load_bpe_files(const std::filesystem::pat
                                                       const std::filesystem::path& merges_txt,
                                                       const Tokenizer::BpeOptions& options) {
   const Fields vf(vocab_json.string());
-  std::vector<std::string> vocab = vocab_from_object(vf, parse_json(vocab_json), "");
+  std::vector<std::string> vocab =
+      vocab_from_object(vf, common::read_json_file(vocab_json, common::kMaxTokenizerFileBytes), "");
   const auto ids = index_of(vocab);
   const auto merges = resolve_merges(read_merges_txt(merges_txt), ids, vocab_json.filename().string(),
                                      [&](std::size_t i) { return merges_txt.string() + ": merge " + std::to_string(i + 1); });

@@ -6,10 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bertcpp/error.hpp"
-#include "common/file_io.hpp"
-#include "common/json_io.hpp"
+#include "tokenizer/loaders.hpp"
 #include "tokenizer/sentencepiece/encoder.hpp"
-#include "tokenizer/tokenizer_impl.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {
@@ -28,52 +26,21 @@ struct SentencePieceConfig {
   std::size_t model_max_length = 512;
 };
 
-std::optional<json> read_json(const fs::path& file) {
-  if (!common::entry_exists(file)) return std::nullopt;
-  json j = common::read_json_file(file, common::kMaxSettingsFileBytes);
-  if (!j.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
-  return j;
-}
-
-[[noreturn]] void bad_field(const fs::path& file, const std::string& field, const std::string& expected,
-                            const json& found) {
-  throw ConfigError(file.string() + ": field '" + field + "' must be " + expected + ", found " + found.type_name());
-}
-
-// A token name: "[CLS]" or {"content": "[CLS]", ...}; null or absent keeps `out`.
-void token_field(const fs::path& file, const json& cfg, const char* key, std::string& out) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return;
-  if (it->is_string()) {
-    out = it->get<std::string>();
-  } else if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) {
-    out = (*it)["content"].get<std::string>();
-  } else {
-    bad_field(file, key, "a string or {\"content\": string}", *it);
+// transformers' additional_special_tokens / extra_special_tokens: a list of token names (null items skipped).
+void read_token_list(const Fields& f, const json& cfg, const char* key, std::vector<std::string>& out) {
+  const json* list = f.find(cfg, key, key);
+  if (!list) return;
+  f.array(*list, key, "an array of tokens");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    if ((*list)[i].is_null()) continue;
+    std::string name = special_token_name(f, (*list)[i], std::string(key) + "[" + std::to_string(i) + "]");
+    if (!name.empty()) out.push_back(std::move(name));
   }
 }
 
-void bool_field(const fs::path& file, const json& cfg, const char* key, bool& out) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return;
-  if (!it->is_boolean()) bad_field(file, key, "a boolean", *it);
-  out = it->get<bool>();
-}
-
-void token_list_field(const fs::path& file, const json& cfg, const char* key, std::vector<std::string>& out) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return;
-  if (!it->is_array()) bad_field(file, key, "an array of tokens", *it);
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    std::string name;
-    token_field(file, json{{"t", (*it)[i]}}, "t", name);
-    if (!name.empty()) out.push_back(name);
-  }
-}
-
-SentencePieceVariant variant_of(const fs::path& dir, const fs::path& model_file, const std::optional<json>& cfg) {
-  const fs::path cfg_file = dir / "tokenizer_config.json";
-  if (cfg) {
+SentencePieceVariant variant_of(const SettingsFiles& settings, const fs::path& model_file) {
+  const fs::path cfg_file = settings.tokenizer_config_file();
+  if (const std::optional<json>& cfg = settings.tokenizer_config) {
     if (auto it = cfg->find("tokenizer_class"); it != cfg->end() && it->is_string()) {
       const std::string c = it->get<std::string>();
       if (c == "AlbertTokenizer" || c == "AlbertTokenizerFast") return SentencePieceVariant::albert;
@@ -83,8 +50,9 @@ SentencePieceVariant variant_of(const fs::path& dir, const fs::path& model_file,
                              " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
     }
   }
-  if (auto model_cfg = read_json(dir / "config.json")) {
-    if (auto it = model_cfg->find("model_type"); it != model_cfg->end() && it->is_string()) {
+  if (const fs::path config = settings.dir / "config.json"; common::entry_exists(config)) {
+    const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
+    if (auto it = model_cfg.find("model_type"); it != model_cfg.end() && it->is_string()) {
       if (*it == "albert") return SentencePieceVariant::albert;
       if (*it == "xlm-roberta") return SentencePieceVariant::xlm_roberta;
     }
@@ -92,12 +60,9 @@ SentencePieceVariant variant_of(const fs::path& dir, const fs::path& model_file,
   return model_file.filename() == "spiece.model" ? SentencePieceVariant::albert : SentencePieceVariant::xlm_roberta;
 }
 
-SentencePieceConfig read_config(const fs::path& dir, const fs::path& model_file) {
-  const fs::path cfg_file = dir / "tokenizer_config.json";
-  const fs::path map_file = dir / "special_tokens_map.json";
-  const std::optional<json> cfg = read_json(cfg_file);
+SentencePieceConfig read_config(const SettingsFiles& settings, const fs::path& model_file) {
   SentencePieceConfig c;
-  c.variant = variant_of(dir, model_file, cfg);
+  c.variant = variant_of(settings, model_file);
   if (c.variant == SentencePieceVariant::albert) {
     c.bos = "[CLS]", c.eos = "[SEP]", c.unk = "<unk>", c.sep = "[SEP]", c.pad = "<pad>", c.cls = "[CLS]";
     c.mask = "[MASK]";
@@ -106,50 +71,29 @@ SentencePieceConfig read_config(const fs::path& dir, const fs::path& model_file)
     c.mask = "<mask>";
   }
   // special_tokens_map.json first; tokenizer_config.json (read second) wins where both name a token.
-  for (const auto& [file, j] : {std::pair{map_file, read_json(map_file)}, std::pair{cfg_file, cfg}}) {
-    if (!j) continue;
-    token_field(file, *j, "bos_token", c.bos);
-    token_field(file, *j, "eos_token", c.eos);
-    token_field(file, *j, "unk_token", c.unk);
-    token_field(file, *j, "sep_token", c.sep);
-    token_field(file, *j, "pad_token", c.pad);
-    token_field(file, *j, "cls_token", c.cls);
-    token_field(file, *j, "mask_token", c.mask);
-    token_list_field(file, *j, "additional_special_tokens", c.extra_special);
-    token_list_field(file, *j, "extra_special_tokens", c.extra_special);
+  // A wrong value in these files is a ConfigError here (transformers' tokenizer class rejects the setting).
+  for (const auto& [file, j] : {std::pair{settings.special_tokens_map_file(), &settings.special_tokens_map},
+                                std::pair{settings.tokenizer_config_file(), &settings.tokenizer_config}}) {
+    if (!*j) continue;
+    const Fields f(file.string(), ErrorCode::config);
+    read_token_field(f, **j, "bos_token", c.bos);
+    read_token_field(f, **j, "eos_token", c.eos);
+    read_token_field(f, **j, "unk_token", c.unk);
+    read_token_field(f, **j, "sep_token", c.sep);
+    read_token_field(f, **j, "pad_token", c.pad);
+    read_token_field(f, **j, "cls_token", c.cls);
+    read_token_field(f, **j, "mask_token", c.mask);
+    read_token_list(f, **j, "additional_special_tokens", c.extra_special);
+    read_token_list(f, **j, "extra_special_tokens", c.extra_special);
   }
-  if (cfg) {
-    bool_field(cfg_file, *cfg, "do_lower_case", c.do_lower_case);
-    bool_field(cfg_file, *cfg, "keep_accents", c.keep_accents);
-    bool_field(cfg_file, *cfg, "add_prefix_space", c.add_prefix_space);
-    if (auto it = cfg->find("model_max_length"); it != cfg->end() && !it->is_null()) {
-      // transformers writes 1e30 (a float) for "no limit"; keep the default then.
-      if (it->is_number_integer()) {
-        const auto v = it->get<std::int64_t>();
-        if (v < 1) throw ConfigError(cfg_file.string() + ": field 'model_max_length' must be >= 1, found " +
-                                     std::to_string(v));
-        c.model_max_length = static_cast<std::size_t>(v);
-      } else if (!it->is_number()) {
-        bad_field(cfg_file, "model_max_length", "a number", *it);
-      }
-    }
+  if (const std::optional<json>& cfg = settings.tokenizer_config) {
+    const Fields f(settings.tokenizer_config_file().string(), ErrorCode::config);
+    c.do_lower_case = f.optional_bool(*cfg, "do_lower_case", "do_lower_case", c.do_lower_case);
+    c.keep_accents = f.optional_bool(*cfg, "keep_accents", "keep_accents", c.keep_accents);
+    c.add_prefix_space = f.optional_bool(*cfg, "add_prefix_space", "add_prefix_space", c.add_prefix_space);
+    read_model_max_length(f, *cfg, c.model_max_length);
   }
   return c;
-}
-
-TemplatePiece special(const std::string& token, std::int32_t type_id) {
-  TemplatePiece t;
-  t.special = token;
-  t.type_id = type_id;
-  return t;
-}
-
-TemplatePiece sequence(int which, std::int32_t type_id) {
-  TemplatePiece t;
-  t.is_sequence = true;
-  t.sequence = which;
-  t.type_id = type_id;
-  return t;
 }
 
 }  // namespace
@@ -162,7 +106,7 @@ std::optional<fs::path> find_sentencepiece_model(const fs::path& dir) {
 }
 
 std::shared_ptr<const Tokenizer::Impl> load_sentencepiece(const fs::path& dir, const fs::path& model_file) {
-  const SentencePieceConfig c = read_config(dir, model_file);
+  const SentencePieceConfig c = read_config(SettingsFiles::read(dir), model_file);
   SentencePieceModel model = SentencePieceModel::load(model_file, c.variant);
   SentencePieceNormalizerOptions n;
   if (c.variant == SentencePieceVariant::albert) {
@@ -203,18 +147,15 @@ std::shared_ptr<const Tokenizer::Impl> load_sentencepiece(const fs::path& dir, c
   // transformers' templates: ALBERT "[CLS] A [SEP]" / "[CLS] A [SEP] B [SEP]" with type ids 0 then 1;
   // XLM-R "<s> A </s>" / "<s> A </s> </s> B </s>", all type ids 0.
   PostProcessor& pp = impl->post_processor;
-  pp.present = true;
   if (c.variant == SentencePieceVariant::albert) {
-    pp.specials[c.cls] = {{id_of(c.cls)}, {c.cls}};
-    pp.specials[c.sep] = {{id_of(c.sep)}, {c.sep}};
-    pp.single = {special(c.cls, 0), sequence(0, 0), special(c.sep, 0)};
-    pp.pair = {special(c.cls, 0), sequence(0, 0), special(c.sep, 0), sequence(1, 1), special(c.sep, 1)};
+    set_bert_processing(pp, {c.cls, id_of(c.cls)}, {c.sep, id_of(c.sep)});
   } else {
+    pp.present = true;
     pp.specials[c.bos] = {{id_of(c.bos)}, {c.bos}};
     pp.specials[c.eos] = {{id_of(c.eos)}, {c.eos}};
-    pp.single = {special(c.bos, 0), sequence(0, 0), special(c.eos, 0)};
-    pp.pair = {special(c.bos, 0), sequence(0, 0), special(c.eos, 0), special(c.eos, 0), sequence(1, 0),
-               special(c.eos, 0)};
+    pp.single = {special_piece(c.bos, 0), sequence_piece(0, 0), special_piece(c.eos, 0)};
+    pp.pair = {special_piece(c.bos, 0), sequence_piece(0, 0), special_piece(c.eos, 0), special_piece(c.eos, 0),
+               sequence_piece(1, 0), special_piece(c.eos, 0)};
   }
   impl->model_max_length = c.model_max_length;
   impl->finalize(c.cls, c.sep, c.pad, c.mask);

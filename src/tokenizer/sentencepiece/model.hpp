@@ -1,5 +1,5 @@
-// A SentencePiece unigram model (spiece.model, sentencepiece.bpe.model) segmented by the sentencepiece library,
-// with the vocabulary laid out as transformers lays it out for the model family:
+// A SentencePiece unigram model (spiece.model, sentencepiece.bpe.model), with the vocabulary laid out as
+// transformers lays it out for the model family:
 //
 //   albert       ids are the model's own (<pad>=0, <unk>=1, [CLS]=2, [SEP]=3, [MASK]=4 in ALBERT's models)
 //   xlm_roberta  fairseq's layout: <s>=0, <pad>=1, </s>=2, <unk>=3, then piece i (i >= 3) at i + 1, and <mask>

@@ -4,7 +4,8 @@
 //   normalizer (sentencepiece/normalizer.hpp) -> WhitespaceSplit (Unicode White_Space, removed)
 //   -> Metaspace("▁", prepend_scheme always/never, split): "▁" put before each word that does not start with
 //      one (aligned to the word's first character), then a new word at every "▁"
-//   -> unigram segmentation of each word by the sentencepiece library (sentencepiece/model.hpp).
+//   -> unigram segmentation of each word by bertcpp's UnigramSegmenter (sentencepiece/unigram.hpp, through
+//      SentencePieceModel::encode_word); the sentencepiece library only loads and checks the model.
 //
 // A token's offsets cover the original characters its normalized bytes came from; a lone "▁" piece therefore
 // has the offsets of the character that follows it, and the prefix "▁" of "▁word" adds nothing to the word's.

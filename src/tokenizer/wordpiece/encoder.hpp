@@ -35,6 +35,7 @@ class WordPieceEncoder final : public SegmentEncoder {
   // BertPreTokenizer splits at whitespace; BertNormalizer maps code points one by one (NFD and final-sigma
   // lowercasing do not look across a space).
   bool splits_before_spaces() const noexcept override { return pre_tokenize_; }
+  bool has_continuing_subword_prefix() const noexcept override { return true; }
 
   const WordPiece& model() const noexcept { return model_; }
 

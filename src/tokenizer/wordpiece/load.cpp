@@ -17,8 +17,7 @@ std::optional<Normalizer> load_normalizer(const Fields& f, const json& root) {
   const json& n = *it;
   const std::string type = f.string(f.require(n, "type", "normalizer.type"), "normalizer.type");
   if (type != "BertNormalizer") {
-    throw UnsupportedError(f.file() + ": field 'normalizer.type' is '" + type +
-                           "', only BertNormalizer (or null) is supported");
+    f.fail("normalizer.type", "is '" + type + "', only BertNormalizer (or null) is supported", ErrorCode::unsupported);
   }
   NormalizerOptions o;
   o.clean_text = f.optional_bool(n, "clean_text", "normalizer.clean_text", true);
@@ -34,8 +33,9 @@ bool load_pre_tokenizer(const Fields& f, const json& root) {
   if (it == root.end() || it->is_null()) return false;
   const std::string type = f.string(f.require(*it, "type", "pre_tokenizer.type"), "pre_tokenizer.type");
   if (type != "BertPreTokenizer") {
-    throw UnsupportedError(f.file() + ": field 'pre_tokenizer.type' is '" + type +
-                           "', only BertPreTokenizer (or null) is supported with a WordPiece model");
+    f.fail("pre_tokenizer.type",
+           "is '" + type + "', only BertPreTokenizer (or null) is supported with a WordPiece model",
+           ErrorCode::unsupported);
   }
   return true;
 }
@@ -50,7 +50,7 @@ WordPiece load_model(const Fields& f, const json& root) {
     o.max_input_chars_per_word = static_cast<std::size_t>(
         f.integer(*it, "model.max_input_chars_per_word", 0, std::numeric_limits<std::int64_t>::max()));
   const json& vocab = f.require(m, "vocab", "model.vocab");
-  if (!vocab.is_object()) f.fail("model.vocab", std::string("must be an object token -> id, found ") + vocab.type_name());
+  f.object(vocab, "model.vocab", "an object token -> id");
   std::vector<std::string> tokens(vocab.size());
   std::vector<bool> seen(vocab.size(), false);
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
@@ -64,7 +64,7 @@ WordPiece load_model(const Fields& f, const json& root) {
     seen[static_cast<std::size_t>(id)] = true;
     tokens[static_cast<std::size_t>(id)] = it.key();
   }
-  return WordPiece(std::move(tokens), std::move(o), f.file());
+  return WordPiece(std::move(tokens), std::move(o), f.source());
 }
 
 WordPieceDecoderOptions load_decoder(const Fields& f, const json& root) {
@@ -76,7 +76,8 @@ WordPieceDecoderOptions load_decoder(const Fields& f, const json& root) {
   }
   const std::string type = f.string(f.require(*it, "type", "decoder.type"), "decoder.type");
   if (type != "WordPiece") {
-    throw UnsupportedError(f.file() + ": field 'decoder.type' is '" + type + "', only WordPiece is supported with a WordPiece model");
+    f.fail("decoder.type", "is '" + type + "', only WordPiece is supported with a WordPiece model",
+           ErrorCode::unsupported);
   }
   if (auto p = it->find("prefix"); p != it->end()) d.prefix = f.string(*p, "decoder.prefix");
   d.cleanup = f.optional_bool(*it, "cleanup", "decoder.cleanup", true);
@@ -95,7 +96,7 @@ std::unique_ptr<const SegmentEncoder> wordpiece_from_json(const Fields& f, const
 
 std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& vocab_txt,
                                                   const Tokenizer::WordPieceOptions& options) {
-  const std::string text = read_text(vocab_txt);
+  const std::string text = common::read_regular_file(vocab_txt, common::kMaxTokenizerFileBytes);
   // One token per line; \n, \r\n and \r all end a line (Python's universal newlines).
   std::vector<std::string> tokens;
   std::size_t start = 0;
