@@ -89,11 +89,18 @@ def line_blocks(path, lines_per_block):
 
 
 def run(model_dir, input_path, output, client, text_field="text", id_field=None, batch_size=32,
-        lines_per_block=256, threads=1, compute="fp32"):
-    """Embeds input_path into output/ on the cluster behind `client`; returns (rows written, {worker: tasks})."""
+        lines_per_block=256, threads=1, compute="fp32", timeout=None):
+    """Embeds input_path into output/ on the cluster behind `client`; returns (rows written, {worker: tasks}).
+    timeout: seconds to wait for all blocks (None: no limit); distributed.TimeoutError past it."""
+    from distributed import wait
+
     import bertcpp
 
     os.makedirs(output, exist_ok=True)
+    if __name__ != "__main__":
+        # Imported (e.g. by the test) rather than run as a script: the plugin and the task function are pickled by
+        # reference to this module, so the workers need to import it. (Run as a script, they travel by value.)
+        client.upload_file(os.path.abspath(__file__))
     model = bertcpp.SentenceTransformer(model_dir, threads=threads, compute=compute)
     client.register_plugin(ModelPlugin(model), name=PLUGIN_NAME)
     futures = []
@@ -101,6 +108,7 @@ def run(model_dir, input_path, output, client, text_field="text", id_field=None,
         # Each block is sent once, to the worker that runs it; the model is already there.
         futures.append(client.submit(embed_block, lines, block, first, os.path.abspath(output), text_field, id_field,
                                      batch_size, pure=False))
+    wait(futures, timeout=timeout)
     rows, tasks_of = 0, {}
     for _path, n, worker in client.gather(futures):
         rows += n

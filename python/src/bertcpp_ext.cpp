@@ -16,6 +16,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
@@ -138,8 +139,8 @@ nb::dict window_dict(const bertcpp::Encoding& e) {
   d["special_tokens_mask"] = int_list(e.special_tokens_mask);
   nb::list offsets, words, sequences, tokens;
   for (const auto& o : e.char_offsets) offsets.append(nb::make_tuple(o.begin, o.end));
-  for (std::int64_t w : e.word_ids) words.append(w < 0 ? nb::none() : nb::int_(w));
-  for (std::int32_t s : e.sequence_ids) sequences.append(s < 0 ? nb::none() : nb::int_(s));
+  for (std::int64_t w : e.word_ids) words.append(w < 0 ? nb::object(nb::none()) : nb::object(nb::int_(w)));
+  for (std::int32_t s : e.sequence_ids) sequences.append(s < 0 ? nb::object(nb::none()) : nb::object(nb::int_(s)));
   for (const auto& t : e.tokens) tokens.append(nb::str(t.data(), t.size()));
   d["offset_mapping"] = offsets;
   d["word_ids"] = words;

@@ -36,7 +36,8 @@ def test_two_local_workers_match_one_process(tmp_path):
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         with distributed.Client(cluster) as client:
-            rows, tasks_of = example.run(MODEL, CORPUS, out, client, batch_size=16, lines_per_block=200, threads=1)
+            rows, tasks_of = example.run(MODEL, CORPUS, out, client, batch_size=16, lines_per_block=200, threads=1,
+                                          timeout=600)
     finally:
         cluster.close()
 

@@ -34,7 +34,7 @@ def copy_of(src, tmp_path):
 
 
 def test_missing_directory_is_an_io_error(tmp_path):
-    with pytest.raises(bertcpp.IoError, match="config.json") as info:
+    with pytest.raises(bertcpp.IoError, match="nowhere: no such directory") as info:
         bertcpp.BertModel.from_pretrained(tmp_path / "nowhere")
     assert isinstance(info.value, OSError) and info.value.code == "io"
     with pytest.raises(OSError):
@@ -150,7 +150,7 @@ def test_pickle_tokenizers():
 
 def test_pickle_model_and_pipelines():
     model = bertcpp.BertModel.from_pretrained(ENCODER, threads=1, hidden_states=True)
-    ids = np.array([[101, 2023, 2003, 102]])
+    ids = np.array([[2, 17, 33, 3]])
     again = roundtrip(model)
     assert np.array_equal(again(ids).last_hidden_state, model(ids).last_hidden_state)
     assert len(again(ids).hidden_states) == len(model(ids).hidden_states)

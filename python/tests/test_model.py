@@ -42,6 +42,7 @@ def test_matches_transformers(name):
     model = bertcpp.BertModel.from_pretrained(d, hidden_states=True)
     goldens = sorted(d.glob("golden_*.safetensors"))
     assert goldens
+    checked_layers = []
     for path in goldens:
         g = read_safetensors(path)
         out = model(input_ids=g["input_ids"], attention_mask=g["attention_mask"], token_type_ids=g["token_type_ids"])
@@ -53,9 +54,12 @@ def test_matches_transformers(name):
         if "pooler_output" in g and out.pooler_output is not None:
             assert np.abs(out.pooler_output - g["pooler_output"]).max() <= TOL, path.name
         layers = sorted((k for k in g if k.startswith("hidden_states.")), key=lambda k: int(k.split(".")[1]))
-        assert len(out.hidden_states) == len(layers)
+        if layers:  # the fixtures that record them
+            assert len(out.hidden_states) == len(layers)
+            checked_layers.append(path.name)
         for k, h in zip(layers, out.hidden_states):
             assert np.abs(h[mask] - g[k][mask]).max() <= TOL, f"{path.name} {k}"
+    assert checked_layers or name != "bert_h48_gelu_f32"
 
 
 def test_inputs_of_any_int_dtype_and_no_copy():
