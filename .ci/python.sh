@@ -2,8 +2,8 @@
 # CI: the Python package (docs/python.md). A fresh venv in build-python/venv, `pip install .[test]` (the wheel
 # built by scikit-build-core from the top-level CMake project, with ccache as the compiler launcher and a build
 # tree kept in build-pywheel/ so that a second run compiles nothing), then the pytest suite of python/tests.
-# The build tree sits at the same depth as build/: ccache (CCACHE_BASEDIR) then reuses .ci/test's objects of the
-# library, and only the extension itself is compiled on a first run.
+# The library's compile commands are the same as in .ci/test's build/ (Release, same flags), so ccache serves them
+# from that build and a first run compiles only the extension and nanobind.
 #   BERTCPP_DEFAULT_MODEL_DIR   all-MiniLM-L6-v2 (default: models/cache/all-MiniLM-L6-v2, fetched by .ci/test)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +20,6 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet "scikit-build-core>=0.10" "nanobind>=2.0"
 
 export CMAKE_BUILD_PARALLEL_LEVEL="${BERTCPP_JOBS:-2}"
-export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 if command -v ccache >/dev/null 2>&1; then
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
 fi
