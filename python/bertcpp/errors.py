@@ -47,4 +47,18 @@ class Utf8Error(Error, ValueError):
     byte_offset = None
 
 
+def check_utf8(texts):
+    """Raises Utf8Error for the first str that has no UTF-8 form (a lone surrogate such as "\\ud800", which
+    Python strings may hold); the C++ library takes UTF-8 only."""
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            continue
+        try:
+            t.encode("utf-8")
+        except UnicodeEncodeError as e:
+            error = Utf8Error(f"text {i} is not valid UTF-8: {e.reason} U+{ord(t[e.start]):04X} at character {e.start}")
+            error.byte_offset = len(t[: e.start].encode("utf-8"))
+            raise error from None
+
+
 __all__ = ["Error", "IoError", "FormatError", "ConfigError", "UnsupportedError", "InvalidArgumentError", "Utf8Error"]

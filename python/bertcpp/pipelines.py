@@ -9,7 +9,7 @@ values. The heads themselves (windows, aggregation, span search, target resoluti
 import os
 
 from . import _native
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, check_utf8
 
 _UNSET = object()
 
@@ -104,6 +104,7 @@ class TextClassificationPipeline(Pipeline):
                 raise InvalidArgumentError(
                     "text-classification takes a str, a dict {'text': ..., 'text_pair': ...} or a list of them; "
                     f"got {type(item).__name__}")
+        check_utf8(texts + [p for p in pairs if p is not None])
         # One call for the unpaired texts (batched in C++), one per pair.
         results = [None] * len(items)
         native_top_k = 1 if legacy else (0 if top_k is None else top_k)
@@ -159,6 +160,7 @@ class TokenClassificationPipeline(Pipeline):
         for t in texts:
             if not isinstance(t, str):
                 raise InvalidArgumentError(f"token-classification takes a str or a list of str, got {type(t).__name__}")
+        check_utf8(texts)
         out = [self._native.recognize(t, aggregation, ignore_labels, stride, 0) for t in texts]
         return out if batched else out[0]
 
@@ -227,6 +229,7 @@ class QuestionAnsweringPipeline(Pipeline):
         for q, c in examples:
             if not isinstance(q, str) or not isinstance(c, str):
                 raise InvalidArgumentError("question and context must be str")
+            check_utf8([q, c])
         return examples
 
 
@@ -262,6 +265,7 @@ class FillMaskPipeline(Pipeline):
         for t in texts:
             if not isinstance(t, str):
                 raise InvalidArgumentError(f"fill-mask takes a str or a list of str, got {type(t).__name__}")
+            check_utf8([t] + targets)
             masks = self._native.fill(t, top_k, targets)
             out.append(masks[0] if len(masks) == 1 else masks)
         if batched and len(out) != 1:

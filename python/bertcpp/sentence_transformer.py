@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from . import _native
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, check_utf8
 
 
 class SentenceTransformer:
@@ -35,6 +35,7 @@ class SentenceTransformer:
         for t in texts:
             if not isinstance(t, str):
                 raise InvalidArgumentError(f"sentences must be str, got {type(t).__name__}")
+        check_utf8(texts)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
         if not texts:

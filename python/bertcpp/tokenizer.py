@@ -10,7 +10,7 @@ import json
 import os
 
 from . import _native
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, check_utf8
 
 _TRUNCATION = {"do_not_truncate": 0, "longest_first": 1, "only_first": 2, "only_second": 3}
 
@@ -184,9 +184,13 @@ class Tokenizer:
         stride_value = _as_length("stride", stride)
         multiple = _as_length("pad_to_multiple_of", pad_to_multiple_of)
 
-        per_input = self._tok.encode_many(texts, pairs, bool(add_special_tokens), truncation_code,
-                                          max_length_value if truncation_code else 0, stride_value,
-                                          bool(return_overflowing_tokens), 0, 0)
+        try:
+            per_input = self._tok.encode_many(texts, pairs, bool(add_special_tokens), truncation_code,
+                                              max_length_value if truncation_code else 0, stride_value,
+                                              bool(return_overflowing_tokens), 0, 0)
+        except TypeError:
+            check_utf8(texts + (pairs or []))  # a str without a UTF-8 form is the one TypeError texts can cause
+            raise
         windows, sample_of = [], []
         for i, ws in enumerate(per_input):
             kept = ws if return_overflowing_tokens else ws[:1]

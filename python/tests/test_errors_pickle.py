@@ -173,3 +173,17 @@ def test_pickle_model_and_pipelines():
     st = bertcpp.SentenceTransformer(DATA / "heads/sentence-embeddings-cls")
     texts = ["one sentence", "and another one"]
     assert np.array_equal(roundtrip(st).encode(texts), st.encode(texts))
+
+
+def test_text_without_utf8_form_is_a_utf8_error():
+    """A Python str may hold a lone surrogate, which has no UTF-8 form: Utf8Error with the byte offset."""
+    tok = bertcpp.Tokenizer.from_pretrained(DATA / "heads/fill-mask")
+    with pytest.raises(bertcpp.Utf8Error, match="U\\+D800") as info:
+        tok(["fine", "ab\ud800c"])
+    assert info.value.byte_offset == 2 and isinstance(info.value, ValueError)
+    st = bertcpp.SentenceTransformer(DATA / "heads/sentence-embeddings-cls")
+    with pytest.raises(bertcpp.Utf8Error):
+        st.encode(["é\udfffx"])
+    ner = bertcpp.pipeline("ner", model=DATA / "heads/token-classification")
+    with pytest.raises(bertcpp.Utf8Error):
+        ner("Angela \ud800")
