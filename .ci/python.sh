@@ -18,6 +18,7 @@ python3 -m venv "$venv"
 # The build backend and nanobind go into the venv itself (--no-build-isolation below): their paths then stay the
 # same from run to run, which keeps ccache hits and the build tree valid.
 "$venv/bin/pip" install --quiet "scikit-build-core>=0.10" "nanobind>=2.0"
+echo "== python: venv ready in $(( $(date +%s) - start )) s"
 
 export CMAKE_BUILD_PARALLEL_LEVEL="${BERTCPP_JOBS:-2}"
 if command -v ccache >/dev/null 2>&1; then
