@@ -15,6 +15,7 @@ packages=(
   libgtest-dev           # tests
   libbenchmark-dev       # benchmarks
   zlib1g-dev             # tests: gzip-compressed tokenizer reference outputs
+  python3-venv python3-dev  # the Python package: python3 -m venv, Python.h for the extension (docs/python.md)
   unzip ca-certificates
 )
 

@@ -1,0 +1,79 @@
+"""bertcpp.SentenceTransformer: sentence-transformers' encode() over the C++ SentenceEmbedder."""
+
+import os
+import sys
+
+import numpy as np
+
+from . import _native
+from .errors import InvalidArgumentError, check_utf8
+
+
+class SentenceTransformer:
+    """A sentence-transformers model directory (modules.json, the Pooling module, sentence_bert_config.json,
+    Normalize), or a plain checkpoint (mean pooling). Immutable and thread-safe; the GIL is released while
+    encoding. Picklable: it reloads from its directory with the same options.
+    """
+
+    def __init__(self, model_name_or_path, threads=0, compute="fp32"):
+        self.model_name_or_path = os.path.abspath(os.fspath(model_name_or_path))
+        self._threads = int(threads)
+        self._compute = str(compute)
+        self._native = _native.SentenceEmbedder.load(self.model_name_or_path, self._threads, self._compute)
+        self._dimension = None
+
+    def __reduce__(self):
+        return (SentenceTransformer, (self.model_name_or_path, self._threads, self._compute))
+
+    def encode(self, sentences, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
+               normalize_embeddings=False):
+        """sentences: a str or a list of str. Returns float32 [N, H] (a str: [H]), as SentenceTransformer.encode.
+        normalize_embeddings L2-normalizes on top of the model's own Normalize module (if any).
+        convert_to_numpy=False returns a list of [H] arrays (bertcpp has no torch tensors)."""
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        for t in texts:
+            if not isinstance(t, str):
+                raise InvalidArgumentError(f"sentences must be str, got {type(t).__name__}")
+        check_utf8(texts)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if not texts:
+            embeddings = np.zeros((0, self.get_sentence_embedding_dimension()), dtype=np.float32)
+        elif show_progress_bar:
+            # One C++ call per batch so that progress can be shown; the same batches the C++ call would make.
+            parts = []
+            total = (len(texts) + batch_size - 1) // batch_size
+            for b in range(total):
+                parts.append(self._native.encode(texts[b * batch_size:(b + 1) * batch_size], batch_size))
+                sys.stderr.write(f"\rBatches: {b + 1}/{total}")
+                sys.stderr.flush()
+            sys.stderr.write("\n")
+            embeddings = np.concatenate(parts, axis=0)
+        else:
+            embeddings = self._native.encode(texts, batch_size)  # [N, H], owned by the array (no copy)
+        if normalize_embeddings:
+            norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+            embeddings = embeddings / np.maximum(norms, 1e-12)  # torch.nn.functional.normalize's eps
+        if single:
+            embeddings = embeddings[0]
+        if not convert_to_numpy:
+            return embeddings if single else list(embeddings)
+        return embeddings
+
+    def get_sentence_embedding_dimension(self):
+        if self._dimension is None:
+            self._dimension = int(self._native.encode(["a"], 1).shape[1])
+        return self._dimension
+
+    @property
+    def max_seq_length(self):
+        return self._native.max_seq_length
+
+    @property
+    def pooling(self):
+        """"cls", "mean", "max" or "mean_sqrt_len"."""
+        return self._native.pooling
+
+    def __repr__(self):
+        return f"bertcpp.SentenceTransformer({self.model_name_or_path!r}, pooling={self.pooling!r})"
