@@ -7,6 +7,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "api/onednn_cache.hpp"
 #include "common/omp_threads.hpp"
 #include "common/profile.hpp"
 #include "common/file_io.hpp"
@@ -81,6 +82,7 @@ BertModel::BertModel(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) 
 BertModel::~BertModel() = default;
 
 BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  api::limit_onednn_primitive_cache();
   auto checkpoint = weights::Checkpoint::open(dir);
   auto impl = std::make_shared<Impl>();
   impl->options = options;
