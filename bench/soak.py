@@ -9,6 +9,11 @@ are processed, and reports whether RSS stays flat: (max - min) / min over the sa
 
     python3 bench/soak.py --cli build/examples/bertcpp --model models/cache/all-MiniLM-L6-v2 \
         [--requests 100000] [--command embed|encode] [--batch-size 8] [--threads 0] [--json out.json]
+        [--max-seconds S]
+
+--max-seconds stops feeding requests after S seconds (for a machine too slow or too busy for the whole run): the
+requests already sent are processed, and the verdict is over the requests actually answered, whose count is
+reported ("requests_done", "stopped_early").
 
 Texts (embed) are random words from a fixed list, 1 to --max-words words each (seeded, reproducible); token-id
 records (encode) have 1 to --max-tokens ids. Exit status 0 when flat, 1 when not, 2 on a setup error.
@@ -57,6 +62,7 @@ def main():
     p.add_argument("--samples", type=int, default=200, help="RSS samples over the run")
     p.add_argument("--tolerance", type=float, default=0.02, help="allowed (max - min) / min after warm-up")
     p.add_argument("--json", help="also write the samples and the verdict here")
+    p.add_argument("--max-seconds", type=float, default=0, help="stop sending requests after this long (0: never)")
     args = p.parse_args()
 
     cmd = [args.cli, args.command, "-m", args.model, "-b", str(args.batch_size), "--threads", str(args.threads)]
@@ -68,11 +74,18 @@ def main():
         print(f"soak: cannot run {args.cli}: {e}", file=sys.stderr)
         return 2
 
+    fed = 0
+    start = time.monotonic()
+
     def feed():
+        nonlocal fed
         rng = random.Random(args.seed)
         try:
             for _ in range(args.requests):
+                if args.max_seconds and time.monotonic() - start > args.max_seconds:
+                    break
                 proc.stdin.write((request(rng, args) + "\n").encode())
+                fed += 1
             proc.stdin.close()
         except BrokenPipeError:
             pass
@@ -82,27 +95,33 @@ def main():
     every = max(1, args.requests // args.samples)
     samples = []  # (requests done, seconds, RSS KiB)
     done = errors = 0
-    start = time.monotonic()
     for line in proc.stdout:
         done += 1
         if line.startswith(b'{"error"'):
             errors += 1
-        if done % every == 0 or done == args.requests:
+        now = time.monotonic()
+        # Every `every` requests, and at least every 30 s (a slow run still gets a curve).
+        if done % every == 0 or done == args.requests or (samples and now - start - samples[-1][1] >= 30):
             samples.append((done, round(time.monotonic() - start, 2), rss_kib(proc.pid)))
     status = proc.wait()
     elapsed = time.monotonic() - start
-    if status not in (0, 1) or done != args.requests:
-        print(f"soak: {args.command} exited with {status} after {done} of {args.requests} outputs: "
+    writer.join()
+    if status not in (0, 1) or done != fed or not samples:
+        print(f"soak: {args.command} exited with {status} after {done} outputs for {fed} requests: "
               f"{proc.stderr.read().decode(errors='replace')[-2000:]}", file=sys.stderr)
         return 2
 
-    steady = [s for s in samples if s[0] > args.requests // 10]
+    total = done
+    # The last batch's lines can be read while the process already frees everything on its way out.
+    samples = [s for s in samples if s[0] <= total - args.batch_size] or samples
+    steady = [s for s in samples if s[0] > total // 10] or samples[-1:]
     lo, hi = min(s[2] for s in steady), max(s[2] for s in steady)
     spread = (hi - lo) / lo
     flat = spread <= args.tolerance
     result = {
-        "command": " ".join(cmd), "requests": args.requests, "error_records": errors,
-        "seconds": round(elapsed, 1), "requests_per_second": round(args.requests / elapsed, 1),
+        "command": " ".join(cmd), "requests": args.requests, "requests_done": total,
+        "stopped_early": total < args.requests, "rss_samples": len(samples), "error_records": errors,
+        "seconds": round(elapsed, 1), "requests_per_second": round(total / elapsed, 1),
         "rss_mib_first_sample": round(samples[0][2] / 1024, 1), "rss_mib_at_10pct": round(steady[0][2] / 1024, 1),
         "rss_mib_last": round(samples[-1][2] / 1024, 1), "rss_mib_min_after_10pct": round(lo / 1024, 1),
         "rss_mib_max_after_10pct": round(hi / 1024, 1), "spread_after_10pct": round(spread, 4),
@@ -111,7 +130,7 @@ def main():
     print(json.dumps(result, indent=1))
     # A coarse curve: RSS at each tenth of the run.
     for k in range(1, 11):
-        target = args.requests * k // 10
+        target = total * k // 10
         s = min(samples, key=lambda x: abs(x[0] - target))
         print(f"  {s[0]:>8} requests  {s[1]:>8.1f} s  RSS {s[2] / 1024:8.1f} MiB")
     if args.json:

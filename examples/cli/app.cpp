@@ -7,13 +7,14 @@
 #include <unistd.h>
 
 #include "bertcpp/error.hpp"
+#include "text_io.hpp"
 
 namespace bertcpp::cli {
 
 std::optional<BertModel> load_model_or_report(std::string_view command, const std::string& dir,
                                               const LoadOptions& options) {
   try {
-    return BertModel::load(dir, options);
+    return BertModel::load(dir, with_warnings_on_stderr(command, options));
   } catch (const Error& e) {
     std::cerr << "bertcpp " << command << ": cannot load model '" << dir << "': " << e.what() << " ["
               << to_string(e.code()) << "]\n";

@@ -43,7 +43,8 @@ Subcommand add_embed(CLI::App& parent);
 Subcommand add_rtd(CLI::App& parent);
 Subcommand add_sop(CLI::App& parent);
 
-// Loads the model, or prints "bertcpp <command>: cannot load model '<dir>': <reason>" to stderr and returns
+// Loads the model (its load warnings printed to stderr, see with_warnings_on_stderr), or prints
+// "bertcpp <command>: cannot load model '<dir>': <reason>" to stderr and returns
 // nullopt (the caller exits with exit_setup).
 std::optional<BertModel> load_model_or_report(std::string_view command, const std::string& dir,
                                               const LoadOptions& options);

@@ -55,13 +55,22 @@ nlohmann::json parse_text_record(const std::string& line);
 std::string required_string(const nlohmann::json& record, const char* field);
 std::optional<std::string> optional_string(const nlohmann::json& record, const char* field);
 
-// Pipeline::load(dir, options), or prints "bertcpp <command>: cannot load model '<dir>': <reason> [<code>]" to stderr
+// `options` whose on_warning prints each load warning (BertModel::load_warnings) once to stderr:
+// "bertcpp <command>: warning: <message>".
+inline LoadOptions with_warnings_on_stderr(std::string_view command, LoadOptions options) {
+  options.on_warning = [command = std::string(command)](const std::string& warning) {
+    std::cerr << "bertcpp " << command << ": warning: " << warning << '\n';
+  };
+  return options;
+}
+
+// Pipeline::load(dir, options) with load warnings printed to stderr, or prints "bertcpp <command>: cannot load model '<dir>': <reason> [<code>]" to stderr
 // and returns nullopt (the caller exits with exit_setup).
 template <typename Pipeline>
 std::optional<Pipeline> load_pipeline_or_report(std::string_view command, const std::string& dir,
                                                 const LoadOptions& options) {
   try {
-    return Pipeline::load(dir, options);
+    return Pipeline::load(dir, with_warnings_on_stderr(command, options));
   } catch (const Error& e) {
     std::cerr << "bertcpp " << command << ": cannot load model '" << dir << "': " << e.what() << " ["
               << to_string(e.code()) << "]\n";

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -96,6 +97,9 @@ struct LoadOptions {
   // fill-mask vocabulary projection) follow it. bf16 on a CPU without AVX512-BF16/AMX: load() throws
   // UnsupportedError.
   ComputeType compute = ComputeType::fp32;
+  // Called by load() once for each of its warnings (BertModel::load_warnings()), e.g. to log them; the task
+  // pipelines pass it on to the BertModel they load. Empty: warnings are only recorded.
+  std::function<void(const std::string&)> on_warning;
 };
 
 // A batch of token-id sequences. Sequences may have different lengths; nothing needs padding.
@@ -157,6 +161,10 @@ class BertModel {
 
   const ModelConfig& config() const noexcept;
   const LoadOptions& options() const noexcept;
+  // What load() accepted but transformers would warn about: checkpoint tensors under the encoder's prefix that
+  // this config does not use (layers past num_hidden_layers, names unknown to the model type), one message per
+  // kind naming the file and the tensors. Empty for a checkpoint that matches its config.
+  const std::vector<std::string>& load_warnings() const noexcept;
   bool has_pooler() const noexcept;
 
   BertModel(const BertModel&) = default;

@@ -7,6 +7,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
+#include "api/onednn_cache.hpp"
 #include "common/omp_threads.hpp"
 #include "common/profile.hpp"
 #include "common/file_io.hpp"
@@ -16,6 +17,7 @@
 #include "weights/checkpoint.hpp"
 #include "weights/config.hpp"
 #include "weights/layout.hpp"
+#include "weights/unused_tensors.hpp"
 
 namespace bertcpp {
 
@@ -25,6 +27,7 @@ struct BertModel::Impl {
   kernels::DnnlContext dnnl;  // referenced by every Linear: the Impl never moves (it lives in a shared_ptr)
   std::optional<encoder::BertEncoder> encoder;
   std::optional<Tokenizer> tokenizer;
+  std::vector<std::string> load_warnings;
   mutable encoder::WorkspacePool workspaces;
 };
 
@@ -79,6 +82,7 @@ BertModel::BertModel(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) 
 BertModel::~BertModel() = default;
 
 BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  api::limit_onednn_primitive_cache();
   auto checkpoint = weights::Checkpoint::open(dir);
   auto impl = std::make_shared<Impl>();
   impl->options = options;
@@ -86,9 +90,12 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   const weights::CheckpointLayout layout = weights::checkpoint_layout(impl->config);
   select_prefix(checkpoint, layout);
   impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output, options.compute);
+  impl->load_warnings = weights::unused_tensor_warnings(checkpoint, layout, impl->config);
   if (options.tokenizer && (common::entry_exists(dir / "tokenizer.json") || common::entry_exists(dir / "vocab.txt"))) {
     impl->tokenizer.emplace(Tokenizer::load(dir));
   }
+  if (options.on_warning)
+    for (const std::string& warning : impl->load_warnings) options.on_warning(warning);
   return BertModel(std::move(impl));
 }
 
@@ -157,6 +164,7 @@ const Tokenizer& BertModel::tokenizer() const {
 
 const ModelConfig& BertModel::config() const noexcept { return impl_->config; }
 const LoadOptions& BertModel::options() const noexcept { return impl_->options; }
+const std::vector<std::string>& BertModel::load_warnings() const noexcept { return impl_->load_warnings; }
 bool BertModel::has_pooler() const noexcept { return impl_->encoder->has_pooler(); }
 
 }  // namespace bertcpp

@@ -39,7 +39,14 @@ bool entry_exists(const std::filesystem::path& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;
-  throw IoError(path.string() + ": cannot access: " + std::strerror(errno));
+  const int error = errno;
+  if (error == EACCES) {
+    // A directory on the way that cannot be searched: name it, not a file that may not even exist in it.
+    const std::filesystem::path parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (::faccessat(AT_FDCWD, parent.c_str(), X_OK, AT_EACCESS) != 0)
+      throw IoError(parent.string() + ": cannot access: " + std::strerror(errno));
+  }
+  throw IoError(path.string() + ": cannot access: " + std::strerror(error));
 }
 
 void require_directory(const std::filesystem::path& dir) {

@@ -19,7 +19,8 @@ inline constexpr std::uint64_t kMaxTokenizerFileBytes = 512 * kMiB;
 
 // Whether `path` names a directory entry of any type (a dangling or looping symlink included: reading it then
 // gives an error naming it, rather than the file silently counting as absent). IoError naming the path when
-// that cannot be decided (a directory on the way that cannot be searched).
+// that cannot be decided; when a directory on the way cannot be searched, the IoError names that directory
+// ("<dir>: cannot access: Permission denied").
 bool entry_exists(const std::filesystem::path& path);
 
 // IoError unless `dir` is a directory that can be searched: "<dir>: no such directory", "<dir>: not a directory",

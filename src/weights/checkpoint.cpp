@@ -135,6 +135,13 @@ const TensorView* Checkpoint::find(std::string_view name) const noexcept {
   return it == owner_.end() ? nullptr : files_[it->second].find(name);
 }
 
+std::vector<std::string> Checkpoint::tensor_names() const {
+  std::vector<std::string> names;
+  names.reserve(owner_.size());
+  for (const auto& [name, file] : owner_) names.push_back(name);
+  return names;
+}
+
 std::string Checkpoint::file_of(std::string_view name) const {
   auto it = owner_.find(name);
   if (it == owner_.end()) {

@@ -33,6 +33,9 @@ class Checkpoint {
   // index names.
   const TensorView* find(std::string_view name) const noexcept;
 
+  // Every stored tensor name, sorted (all shards).
+  std::vector<std::string> tensor_names() const;
+
   // The file (name relative to dir, e.g. "model.safetensors") that holds the tensor, for messages.
   std::string file_of(std::string_view name) const;
 

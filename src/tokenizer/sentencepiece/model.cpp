@@ -54,7 +54,18 @@ SentencePieceModel SentencePieceModel::load(const std::filesystem::path& file, S
   state->source = name;
   state->variant = variant;
   state->charsmap = proto.precompiled_charsmap;
-  const auto status = state->processor.LoadFromSerializedProto(proto.identity_serialized);
+  // The library builds a Darts trie over the pieces, which throws (a C++ exception, not a status) on a piece with a
+  // NUL byte: found by the sentencepiece_model fuzz target (tests/fuzz/regressions/sentencepiece_model/).
+  for (std::size_t i = 0; i < proto.pieces.size(); ++i) {
+    if (proto.pieces[i].piece.find('\0') != std::string::npos)
+      throw FormatError(name + ": piece " + std::to_string(i) + " contains a NUL byte");
+  }
+  sentencepiece::util::Status status;
+  try {
+    status = state->processor.LoadFromSerializedProto(proto.identity_serialized);
+  } catch (const std::exception& e) {
+    throw FormatError(name + ": the sentencepiece library rejects the model: " + e.what());
+  }
   if (!status.ok()) {
     throw FormatError(name + ": the sentencepiece library rejects the model: " + status.ToString());
   }
