@@ -97,7 +97,9 @@ TEST(SharedModel, ThreeHeadsHoldOneEncoderAndMatchTheStandalonePipelines) {
   simple.aggregation = Aggregation::simple;
   expect_same_entities(ner.recognize(kText, simple), ner_alone.recognize(kText, simple));
   expect_same_tensor(ner.logits(kText), ner_alone.logits(kText));
-  expect_same_answers(qa.answer(kQuestion, kText, {.top_k = 3}), qa_alone.answer(kQuestion, kText, {.top_k = 3}));
+  QaOptions three;
+  three.top_k = 3;
+  expect_same_answers(qa.answer(kQuestion, kText, three), qa_alone.answer(kQuestion, kText, three));
 
   // The heads still work once the caller's handle is gone: they keep the model alive.
   const TokenClassifier orphan = [] {

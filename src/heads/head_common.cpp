@@ -11,14 +11,25 @@ namespace bertcpp::heads {
 namespace {
 
 // The head tensors of `dir` next to `model`, the encoder's prefix selected (head tensors such as
-// "classifier.weight" sit outside it).
-HeadCheckpoint make(BertModel model, const std::filesystem::path& dir) {
+// "classifier.weight" sit outside it). `attached`: the model was loaded elsewhere, so dir's model_type is checked.
+HeadCheckpoint make(BertModel model, const std::filesystem::path& dir, bool attached) {
   if (!model.has_tokenizer()) {
     throw InvalidArgumentError(dir.string() + ": no tokenizer files (tokenizer.json, vocab.txt, vocab.json + "
                                "merges.txt, spiece.model or sentencepiece.bpe.model); a task head needs the tokenizer");
   }
   const weights::ModelSpec& spec = weights::model_spec(model.config().model_type);
   weights::Checkpoint checkpoint = weights::Checkpoint::open(dir);
+  if (attached) {
+    const nlohmann::json& config = checkpoint.config();
+    const auto type = config.find("model_type");
+    const std::string head_type = type != config.end() && type->is_string()
+                                      ? type->get<std::string>()
+                                      : std::string(weights::model_specs()[0].model_type);  // absent: BERT
+    if (head_type != model.config().model_type) {
+      throw ConfigError(dir.filename().string() + "/config.json: model_type is '" + head_type +
+                        "', but the model the head is attached to is '" + model.config().model_type + "'");
+    }
+  }
   const std::string prefix(spec.prefix);
   checkpoint.select_prefix({prefix, ""}, "embeddings.word_embeddings.weight");
   nlohmann::json config = checkpoint.config();
@@ -30,19 +41,11 @@ HeadCheckpoint make(BertModel model, const std::filesystem::path& dir) {
 HeadCheckpoint HeadCheckpoint::open(const std::filesystem::path& dir, const LoadOptions& options) {
   LoadOptions with_tokenizer = options;
   with_tokenizer.tokenizer = true;
-  return make(BertModel::load(dir, with_tokenizer), dir);
+  return make(BertModel::load(dir, with_tokenizer), dir, false);
 }
 
 HeadCheckpoint HeadCheckpoint::attach(const BertModel& model, const std::filesystem::path& dir) {
-  HeadCheckpoint ckpt = make(model, dir);
-  const auto type = ckpt.config.find("model_type");
-  const std::string head_type =
-      type != ckpt.config.end() && type->is_string() ? type->get<std::string>() : std::string(weights::model_specs()[0].model_type);
-  if (head_type != model.config().model_type) {
-    throw ConfigError(dir.filename().string() + "/config.json: model_type is '" + head_type +
-                      "', but the model the head is attached to is '" + model.config().model_type + "'");
-  }
-  return ckpt;
+  return make(model, dir, true);
 }
 
 std::vector<float> HeadCheckpoint::head_tensor(std::string_view name, std::initializer_list<std::int64_t> shape,
