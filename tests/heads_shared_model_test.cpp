@@ -122,6 +122,16 @@ TEST(SharedModel, HeadsOfTheOtherVariantsAttachAndMatch) {
   const SentenceOrderPredictor sop_alone = SentenceOrderPredictor::load(dir / "albert-sentence-order");
   EXPECT_EQ(sop.predict("first part", "second part").logits, sop_alone.predict("first part", "second part").logits);
 
+  const BertModel roberta = BertModel::load(dir / "roberta-sentence-embeddings");
+  const SentenceEmbedder st = SentenceEmbedder::load(roberta, dir / "roberta-sentence-embeddings");
+  const SentenceEmbedder st_alone = SentenceEmbedder::load(dir / "roberta-sentence-embeddings");
+  expect_same_tensor(st.encode({kText, "x"}), st_alone.encode({kText, "x"}));
+
+  const BertModel bert = BertModel::load(heads_dir("next-sentence"));
+  const NextSentencePredictor nsp = NextSentencePredictor::load(bert, heads_dir("next-sentence"));
+  const NextSentencePredictor nsp_alone = NextSentencePredictor::load(heads_dir("next-sentence"));
+  EXPECT_EQ(nsp.predict("first part", "second part").logits, nsp_alone.predict("first part", "second part").logits);
+
   const BertModel discriminator = BertModel::load(dir / "electra-replaced-token-detection");
   const auto rtd = ReplacedTokenDetector::load(discriminator, dir / "electra-replaced-token-detection");
   const auto rtd_alone = ReplacedTokenDetector::load(dir / "electra-replaced-token-detection");
