@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <ranges>
 #include <string>
 
 #include "bertcpp/error.hpp"
@@ -80,13 +81,6 @@ MaskedRun run(const FillMask::Impl& m, std::string_view text) {
     run.exec->stream.wait();
   });
   return r;
-}
-
-// Softmax over one row of V logits, accumulated in double.
-std::vector<float> probabilities(const float* logits, std::int64_t V) {
-  std::vector<float> p(logits, logits + V);
-  kernels::probabilities(p);
-  return p;
 }
 
 }  // namespace
@@ -174,34 +168,34 @@ std::vector<std::vector<MaskPrediction>> FillMask::fill(std::string_view text, c
   const Impl& m = *impl_;
   const Tokenizer& tok = m.model.tokenizer();
   // Targets first: an unusable target list is an error whatever the text.
-  std::vector<std::int32_t> candidates;
-  if (!options.targets.empty()) candidates = resolve_targets(options.targets).ids;
-  const MaskedRun r = run(m, text);
+  std::vector<std::int32_t> targets;
+  if (!options.targets.empty()) targets = resolve_targets(options.targets).ids;
+  MaskedRun r = run(m, text);
   const std::int64_t V = r.logits.dim(1);
-  if (candidates.empty()) {
-    candidates.resize(static_cast<std::size_t>(V));
-    std::iota(candidates.begin(), candidates.end(), 0);
-  }
-  const std::size_t k = std::min(options.top_k, candidates.size());
+  const std::size_t k = std::min(options.top_k, targets.empty() ? static_cast<std::size_t>(V) : targets.size());
   const bool single_mask = r.positions.size() == 1;
 
   std::vector<std::vector<MaskPrediction>> out;
+  std::vector<std::int32_t> top(k);  // [k]: the best ids of one mask
   for (std::size_t i = 0; i < r.positions.size(); ++i) {
-    const std::vector<float> p = probabilities(r.logits.row(static_cast<std::int64_t>(i)), V);
-    // Best first; ties by lower id.
-    std::vector<std::int32_t> ranked = candidates;
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
-                      [&](std::int32_t a, std::int32_t b) { return p[a] != p[b] ? p[a] > p[b] : a < b; });
+    float* p = r.logits.row(static_cast<std::int64_t>(i));  // [V]: logits, then their softmax in place
+    kernels::probabilities(p, 1, V);
+    // Best first; ties by lower id. Selected from the targets, or from every id, without copying the vocabulary.
+    const auto better = [p](std::int32_t a, std::int32_t b) { return p[a] != p[b] ? p[a] > p[b] : a < b; };
+    if (targets.empty()) {
+      std::ranges::partial_sort_copy(std::views::iota(std::int32_t{0}, static_cast<std::int32_t>(V)), top, better);
+    } else {
+      std::ranges::partial_sort_copy(targets, top, better);
+    }
     auto& row = out.emplace_back();
-    for (std::size_t j = 0; j < k; ++j) {
-      const std::int32_t id = ranked[j];
+    for (const std::int32_t id : top) {
       // The pipeline's "sequence": this mask filled in, padding dropped, decoded; special tokens are skipped for a
       // single mask and kept with several (so the other masks stay visible).
       std::vector<std::int32_t> ids = r.encoding.input_ids;
       ids[r.positions[i]] = id;
       std::erase(ids, tok.pad_token_id());
       const std::int32_t one[] = {id};
-      row.push_back({p[static_cast<std::size_t>(id)], id, tok.decode(one, false), tok.decode(ids, single_mask)});
+      row.push_back({p[id], id, tok.decode(one, false), tok.decode(ids, single_mask)});
     }
   }
   return out;
