@@ -131,9 +131,7 @@ std::shared_ptr<FillMask::Impl> make(const heads::HeadCheckpoint& ckpt) {
 }  // namespace
 
 FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_only = options;
-  encoder_only.pooler_output = false;
-  return FillMask(make(heads::HeadCheckpoint::open(dir, encoder_only)));
+  return FillMask(make(heads::HeadCheckpoint::open(dir, options, false)));
 }
 
 FillMask FillMask::load(const BertModel& model, const std::filesystem::path& dir) {

@@ -38,10 +38,11 @@ HeadCheckpoint make(BertModel model, const std::filesystem::path& dir, bool atta
 
 }  // namespace
 
-HeadCheckpoint HeadCheckpoint::open(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions with_tokenizer = options;
-  with_tokenizer.tokenizer = true;
-  return make(BertModel::load(dir, with_tokenizer), dir, false);
+HeadCheckpoint HeadCheckpoint::open(const std::filesystem::path& dir, const LoadOptions& options, bool pooler) {
+  LoadOptions encoder = options;
+  encoder.tokenizer = true;
+  encoder.pooler_output = pooler;
+  return make(BertModel::load(dir, encoder), dir, false);
 }
 
 HeadCheckpoint HeadCheckpoint::attach(const BertModel& model, const std::filesystem::path& dir) {

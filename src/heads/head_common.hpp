@@ -33,8 +33,9 @@ struct HeadCheckpoint {
   nlohmann::json config;
 
   // Loads the encoder and tokenizer of `dir` (throws like BertModel::load; InvalidArgumentError when the
-  // directory has no tokenizer) and opens its head tensors.
-  static HeadCheckpoint open(const std::filesystem::path& dir, const LoadOptions& options);
+  // directory has no tokenizer) and opens its head tensors: X::load(dir, options). `pooler`: load the pooler
+  // (the heads that read the pooler output; the others skip its weights).
+  static HeadCheckpoint open(const std::filesystem::path& dir, const LoadOptions& options, bool pooler);
   // The head tensors of `dir` on an already loaded model (shared, not copied). ConfigError when dir's model_type
   // differs from the model's (a hidden size that differs: FormatError from the tensor shapes); InvalidArgumentError
   // when the model has no tokenizer.

@@ -33,9 +33,7 @@ NextSentencePredictor::Impl make(const heads::HeadCheckpoint& ckpt) {
 NextSentencePredictor::NextSentencePredictor(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 NextSentencePredictor NextSentencePredictor::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions with_pooler = options;
-  with_pooler.pooler_output = true;
-  return NextSentencePredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, with_pooler))));
+  return NextSentencePredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, true))));
 }
 
 NextSentencePredictor NextSentencePredictor::load(const BertModel& model, const std::filesystem::path& dir) {

@@ -80,9 +80,7 @@ QuestionAnswerer::Logits split(const Tensor& both) {
 }  // namespace
 
 QuestionAnswerer QuestionAnswerer::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_options = options;
-  encoder_options.pooler_output = false;  // the head reads last_hidden_state only
-  return QuestionAnswerer(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, encoder_options))));
+  return QuestionAnswerer(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, false))));
 }
 
 QuestionAnswerer QuestionAnswerer::load(const BertModel& model, const std::filesystem::path& dir) {

@@ -39,9 +39,7 @@ ReplacedTokenDetector::Impl make(const heads::HeadCheckpoint& ckpt) {
 ReplacedTokenDetector::ReplacedTokenDetector(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 ReplacedTokenDetector ReplacedTokenDetector::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_only = options;
-  encoder_only.pooler_output = false;
-  return ReplacedTokenDetector(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, encoder_only))));
+  return ReplacedTokenDetector(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, false))));
 }
 
 ReplacedTokenDetector ReplacedTokenDetector::load(const BertModel& model, const std::filesystem::path& dir) {

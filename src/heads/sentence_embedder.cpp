@@ -50,9 +50,7 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
 
 SentenceEmbedder SentenceEmbedder::load(const std::filesystem::path& dir, const LoadOptions& options) {
   const heads::SentenceTransformerLayout layout = heads::read_sentence_transformer_layout(dir);
-  LoadOptions encoder_only = options;
-  encoder_only.pooler_output = false;  // pooling is the Pooling module's; BERT's pooler is not used
-  const heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(layout.transformer_dir, encoder_only);
+  const heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(layout.transformer_dir, options, false);
   return SentenceEmbedder(std::make_shared<Impl>(make(ckpt.model, layout)));
 }
 

@@ -33,9 +33,7 @@ SentenceOrderPredictor::Impl make(const heads::HeadCheckpoint& ckpt) {
 SentenceOrderPredictor::SentenceOrderPredictor(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 SentenceOrderPredictor SentenceOrderPredictor::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions with_pooler = options;
-  with_pooler.pooler_output = true;
-  return SentenceOrderPredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, with_pooler))));
+  return SentenceOrderPredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, true))));
 }
 
 SentenceOrderPredictor SentenceOrderPredictor::load(const BertModel& model, const std::filesystem::path& dir) {

@@ -111,9 +111,7 @@ SequenceClassifier::Impl make(const heads::HeadCheckpoint& ckpt) {
 
 SequenceClassifier SequenceClassifier::load(const std::filesystem::path& dir, const LoadOptions& options) {
   // BERT and ALBERT classify the pooler output; a checkpoint without a pooler loads none either way.
-  LoadOptions encoder_options = options;
-  encoder_options.pooler_output = true;
-  return SequenceClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, encoder_options))));
+  return SequenceClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, true))));
 }
 
 SequenceClassifier SequenceClassifier::load(const BertModel& model, const std::filesystem::path& dir) {

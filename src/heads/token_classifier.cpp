@@ -58,9 +58,7 @@ TokenClassifier::Impl make(const heads::HeadCheckpoint& ckpt) {
 }  // namespace
 
 TokenClassifier TokenClassifier::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_options = options;
-  encoder_options.pooler_output = false;  // the head reads last_hidden_state only
-  return TokenClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, encoder_options))));
+  return TokenClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, false))));
 }
 
 TokenClassifier TokenClassifier::load(const BertModel& model, const std::filesystem::path& dir) {
