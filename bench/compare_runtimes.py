@@ -275,7 +275,9 @@ def worker_torch(args):
     return results
 
 
-def worker_ort(args):
+def time_ort_session(args, model_file, runtime, save_pooler):
+    """Times one ONNX Runtime session (CPUExecutionProvider, ORT_ENABLE_ALL, --threads intra-op threads) on every
+    shape, saving its outputs for the accuracy comparison; `runtime` names the result and the output files."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -283,45 +285,33 @@ def worker_ort(args):
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(os.path.join(args.workdir, f"{args.prefix}model.onnx"), options,
-                                   providers=["CPUExecutionProvider"])
-    results = {"runtime": "onnxruntime", "version": ort.__version__, "threads": args.threads, "shapes": {}}
+    session = ort.InferenceSession(model_file, options, providers=["CPUExecutionProvider"])
+    results = {"runtime": runtime, "version": ort.__version__, "threads": args.threads, "shapes": {}}
     for batch, seq in parse_shapes(args.shapes):
         name = shape_name(batch, seq)
         data = np.load(os.path.join(args.workdir, f"{args.prefix}inputs_{name}.npz"))
         feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
         last, pooler = session.run(None, feed)
-        np.save(os.path.join(args.workdir, f"out_onnxruntime_{args.prefix}{name}_last.npy"), last)
-        np.save(os.path.join(args.workdir, f"out_onnxruntime_{args.prefix}{name}_pooler.npy"), pooler)
+        np.save(os.path.join(args.workdir, f"out_{runtime}_{args.prefix}{name}_last.npy"), last)
+        if save_pooler:
+            np.save(os.path.join(args.workdir, f"out_{runtime}_{args.prefix}{name}_pooler.npy"), pooler)
         seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
         results["shapes"][name] = summarize(seconds)
     return results
 
 
+def worker_ort(args):
+    return time_ort_session(args, os.path.join(args.workdir, f"{args.prefix}model.onnx"), "onnxruntime", True)
+
+
 def worker_ort_int8(args):
     """ONNX Runtime on the export dynamically quantized to int8 (weights QInt8, activations quantized at run time)."""
-    import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantized = os.path.join(args.workdir, f"{args.prefix}model_int8.onnx")
     if not os.path.exists(quantized):
         quantize_dynamic(os.path.join(args.workdir, f"{args.prefix}model.onnx"), quantized, weight_type=QuantType.QInt8)
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = args.threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    session = ort.InferenceSession(quantized, options, providers=["CPUExecutionProvider"])
-    results = {"runtime": "onnxruntime-int8", "version": ort.__version__, "threads": args.threads, "shapes": {}}
-    for batch, seq in parse_shapes(args.shapes):
-        name = shape_name(batch, seq)
-        data = np.load(os.path.join(args.workdir, f"{args.prefix}inputs_{name}.npz"))
-        feed = {k: data[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
-        last, _ = session.run(None, feed)
-        np.save(os.path.join(args.workdir, f"out_onnxruntime-int8_{args.prefix}{name}_last.npy"), last)
-        seconds = time_calls(lambda: session.run(None, feed), args.warmup, args.iters)
-        results["shapes"][name] = summarize(seconds)
-    return results
+    return time_ort_session(args, quantized, "onnxruntime-int8", False)
 
 
 def run_worker(kind, args, model_dir, shapes, prefix, env=None):
@@ -338,13 +328,18 @@ def run_worker(kind, args, model_dir, shapes, prefix, env=None):
 # bertcpp (through the CLI)
 
 
-def run_bertcpp(args, model_dir, files, shapes, prefix):
-    results = {"runtime": "bertcpp", "threads": args.threads, "shapes": {}}
+def run_bertcpp(args, model_dir, files, shapes, prefix, compute="fp32"):
+    """`bertcpp bench [--compute int8]` per shape (latency of BertModel::forward), and its outputs through
+    `bertcpp encode` (JSON, so not timed; whole batch in one forward call). The int8 run saves last_hidden_state
+    only (its accuracy is compared per token to PyTorch fp32)."""
+    runtime = "bertcpp" if compute == "fp32" else f"bertcpp-{compute}"
+    with_pooler = compute == "fp32"
+    results = {"runtime": runtime, "threads": args.threads, "shapes": {}}
     for batch, seq in parse_shapes(shapes):
         name = shape_name(batch, seq)
         _, jsonl = files[name]
-        cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
-               "--iters", str(args.iters), "--warmup", str(args.warmup)]
+        common = ["--model", model_dir, "--input", jsonl, "--threads", str(args.threads), "--compute", compute]
+        cmd = [args.bertcpp, "bench", *common, "--iters", str(args.iters), "--warmup", str(args.warmup)]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"bertcpp bench failed on {name} (exit {proc.returncode}): {' '.join(cmd)}")
@@ -353,53 +348,24 @@ def run_bertcpp(args, model_dir, files, shapes, prefix):
             raise SystemExit(f"bertcpp bench ran {timing['batch']}x{timing['seq_len']}, expected {name}")
         results["shapes"][name] = timing["latency_ms"]
 
-        # Outputs through `bertcpp encode` (JSON, so not timed), whole batch in one forward call.
-        out_path = os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}.jsonl")
-        cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path,
-               "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9"]
-        proc = subprocess.run(cmd)
-        if proc.returncode != 0:
-            raise SystemExit(f"bertcpp encode failed on {name} (exit {proc.returncode}): {' '.join(cmd)}")
-        last, pooler = [], []
+        out_path = os.path.join(args.workdir, f"out_{runtime}_{prefix}{name}.jsonl")
+        cmd = [args.bertcpp, "encode", *common, "--output", out_path, "--batch-size", str(batch), "--precision", "9"]
+        if not with_pooler:
+            cmd.append("--no-pooler")
+        if subprocess.run(cmd).returncode != 0:
+            raise SystemExit(f"bertcpp encode failed on {name}: {' '.join(cmd)}")
         with open(out_path) as f:
-            for line in f:
-                row = json.loads(line)
-                last.append(row["last_hidden_state"])
-                pooler.append(row["pooler_output"])
+            rows = [json.loads(line) for line in f]
+        last = [row["last_hidden_state"] for row in rows]
         # Rows of the mixed batch have their own lengths: zero-padded to the longest (compared under the mask).
         longest = max(len(r) for r in last)
         padded = np.zeros((len(last), longest, len(last[0][0])), dtype=np.float32)
         for i, r in enumerate(last):
             padded[i, :len(r)] = r
-        np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_last.npy"), padded)
-        np.save(os.path.join(args.workdir, f"out_bertcpp_{prefix}{name}_pooler.npy"), np.asarray(pooler, dtype=np.float32))
-    return results
-
-
-def run_bertcpp_int8(args, model_dir, files, shapes, prefix):
-    """`bertcpp bench --compute int8` per shape, and its last_hidden_state through `encode --compute int8`."""
-    results = {"runtime": "bertcpp-int8", "threads": args.threads, "shapes": {}}
-    for batch, seq in parse_shapes(shapes):
-        name = shape_name(batch, seq)
-        _, jsonl = files[name]
-        cmd = [args.bertcpp, "bench", "--model", model_dir, "--input", jsonl, "--threads", str(args.threads),
-               "--iters", str(args.iters), "--warmup", str(args.warmup), "--compute", "int8"]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-        if proc.returncode != 0:
-            raise SystemExit(f"bertcpp bench --compute int8 failed on {name} (exit {proc.returncode})")
-        results["shapes"][name] = json.loads(proc.stdout)["latency_ms"]
-        out_path = os.path.join(args.workdir, f"out_bertcpp-int8_{prefix}{name}.jsonl")
-        cmd = [args.bertcpp, "encode", "--model", model_dir, "--input", jsonl, "--output", out_path, "--no-pooler",
-               "--threads", str(args.threads), "--batch-size", str(batch), "--precision", "9", "--compute", "int8"]
-        if subprocess.run(cmd).returncode != 0:
-            raise SystemExit(f"bertcpp encode --compute int8 failed on {name}")
-        with open(out_path) as f:
-            last = [json.loads(line)["last_hidden_state"] for line in f]
-        longest = max(len(r) for r in last)
-        padded = np.zeros((len(last), longest, len(last[0][0])), dtype=np.float32)
-        for i, r in enumerate(last):
-            padded[i, :len(r)] = r
-        np.save(os.path.join(args.workdir, f"out_bertcpp-int8_{prefix}{name}_last.npy"), padded)
+        np.save(os.path.join(args.workdir, f"out_{runtime}_{prefix}{name}_last.npy"), padded)
+        if with_pooler:
+            pooler = np.asarray([row["pooler_output"] for row in rows], dtype=np.float32)
+            np.save(os.path.join(args.workdir, f"out_{runtime}_{prefix}{name}_pooler.npy"), pooler)
     return results
 
 
@@ -574,7 +540,7 @@ def main():
                 print(f"[{label}] timing onnxruntime int8 ...", file=sys.stderr)
                 results[prefix]["onnxruntime-int8"] = run_worker("ort-int8", args, model_dir, shapes, prefix)
                 print(f"[{label}] timing bertcpp int8 ...", file=sys.stderr)
-                results[prefix]["bertcpp-int8"] = run_bertcpp_int8(args, model_dir, files, shapes, prefix)
+                results[prefix]["bertcpp-int8"] = run_bertcpp(args, model_dir, files, shapes, prefix, compute="int8")
         ok = report(args, cases, results)
         if args.int8:
             int8_rows = report_int8(args, cases, results)

@@ -3,7 +3,7 @@
 //   build-cli/bench/encoder_bench [--threads=N] [--benchmark_filter=...] [google-benchmark flags]
 //   build-cli/bench/encoder_bench --profile [--threads=N]   time per stage of forward(), GEMMs next to a bare GEMM
 //   build-cli/bench/encoder_bench --compute=int8|bf16 [...]  the encoder in that compute type (LoadOptions::compute),
-//       next to a bare oneDNN GEMM of the same data types (u8 x s8 -> f32, or bf16 x bf16 -> f32) instead of
+//       next to a bare oneDNN GEMM of the same data types (u8 x s8 -> s32, or bf16 x bf16 -> f32) instead of
 //       the fp32 one; "GFLOP" then counts integer / bf16 operations (GOP/s).
 //
 // The model: 12 layers, hidden 768, 12 heads, FFN 3072, vocab 30522, 512 positions; random weights (fixed seed)
@@ -267,13 +267,14 @@ void BM_OnednnSgemm(benchmark::State& state) {
   const char* layout_names[] = {"any", "ab", "ba"};
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
-  // --compute=int8: u8 x s8; bf16: bf16 x bf16; output f32 in every case.
+  // --compute=int8: u8 x s8 -> s32 (the int8 encoder's GEMMs, before bertcpp's epilogue); bf16: bf16 x bf16 -> f32.
   const dt a_type = g_compute == bertcpp::ComputeType::int8   ? dt::u8
                     : g_compute == bertcpp::ComputeType::bf16 ? dt::bf16
                                                               : dt::f32;
   const dt b_type = g_compute == bertcpp::ComputeType::int8 ? dt::s8 : a_type;
   if (a_type != dt::f32) {
-    const dnnl::memory::desc a_md({M, K}, a_type, tag::ab), b_any_md({K, N}, b_type, tag::any), c_md({M, N}, dt::f32, tag::ab);
+    const dnnl::memory::desc a_md({M, K}, a_type, tag::ab), b_any_md({K, N}, b_type, tag::any),
+        c_md({M, N}, a_type == dt::u8 ? dt::s32 : dt::f32, tag::ab);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_any_md, c_md), engine);
     dnnl::memory a(a_md, engine), b(pd.weights_desc(), engine), c(c_md, engine);
     std::memset(a.get_data_handle(), 0x3f, a_md.get_size());  // small normal values in every type
@@ -376,20 +377,29 @@ void BM_Encoder(benchmark::State& state, Arch arch) {
 
 // ---- --profile: where the time goes ------------------------------------------------------------------------------
 
-// GFLOP/s of a bare oneDNN fp32 matmul [M,K] x [K,N] with the weights in `weights_tag` (format_tag::any: the
-// primitive's own choice), best of `reps` after one warm-up; 0 when oneDNN has no implementation.
+// GFLOP/s (GOP/s) of a bare oneDNN matmul [M,K] x [K,N] in the data types of --compute (fp32; int8: u8 x s8 ->
+// s32, what the int8 encoder's GEMMs run before bertcpp's epilogue; bf16 x bf16 -> f32) with the weights in
+// `weights_tag` (format_tag::any: the primitive's own choice), best of `reps` after one warm-up; 0 when oneDNN
+// has no implementation.
 double bare_gemm_gflops(std::int64_t M, std::int64_t K, std::int64_t N, dnnl::memory::format_tag weights_tag, int reps) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
-  const dnnl::memory::desc a_md({M, K}, dt::f32, tag::ab), w_md({K, N}, dt::f32, weights_tag),
-      c_md({M, N}, dt::f32, tag::ab);
+  const bool int8 = g_compute == bertcpp::ComputeType::int8, bf16 = g_compute == bertcpp::ComputeType::bf16;
+  const dt a_type = int8 ? dt::u8 : bf16 ? dt::bf16 : dt::f32, w_type = int8 ? dt::s8 : a_type;
+  const dnnl::memory::desc a_md({M, K}, a_type, tag::ab), w_md({K, N}, w_type, weights_tag),
+      c_md({M, N}, int8 ? dt::s32 : dt::f32, tag::ab);
   try {
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, w_md, c_md), engine);
     dnnl::memory a(a_md, engine), w(pd.weights_desc(), engine), c(c_md, engine);
-    std::fill_n(static_cast<float*>(a.get_data_handle()), M * K, 0.5f);
-    std::fill_n(static_cast<float*>(w.get_data_handle()), pd.weights_desc().get_size() / sizeof(float), 0.25f);
+    if (a_type == dt::f32) {
+      std::fill_n(static_cast<float*>(a.get_data_handle()), M * K, 0.5f);
+      std::fill_n(static_cast<float*>(w.get_data_handle()), pd.weights_desc().get_size() / sizeof(float), 0.25f);
+    } else {  // small normal values in every type
+      std::memset(a.get_data_handle(), 0x3f, a_md.get_size());
+      std::memset(w.get_data_handle(), 0x3e, pd.weights_desc().get_size());
+    }
     const dnnl::matmul matmul(pd);
     double best = 1e30;
     for (int r = 0; r <= reps; ++r) {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "tokenizer/bpe.hpp"
-#include "tokenizer/byte_level.hpp"
+#include "tokenizer/bpe/bpe.hpp"
+#include "tokenizer/bpe/byte_level.hpp"
 
 namespace bertcpp {
 namespace {

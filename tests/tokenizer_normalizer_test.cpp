@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/normalizer.hpp"
+#include "tokenizer/wordpiece/normalizer.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {

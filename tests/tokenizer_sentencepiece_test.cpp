@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "tokenizer/sentencepiece_aligned.hpp"
-#include "tokenizer/sentencepiece_charsmap.hpp"
-#include "tokenizer/sentencepiece_model.hpp"
-#include "tokenizer/sentencepiece_normalizer.hpp"
-#include "tokenizer/sentencepiece_pipeline.hpp"
+#include "tokenizer/sentencepiece/aligned.hpp"
+#include "tokenizer/sentencepiece/charsmap.hpp"
+#include "tokenizer/sentencepiece/model.hpp"
+#include "tokenizer/sentencepiece/normalizer.hpp"
+#include "tokenizer/sentencepiece/pipeline.hpp"
 
 namespace bertcpp {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/wordpiece.hpp"
+#include "tokenizer/wordpiece/wordpiece.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {

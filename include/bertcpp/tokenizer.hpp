@@ -1,6 +1,7 @@
 // bertcpp/tokenizer.hpp - Hugging Face compatible tokenization: WordPiece with the BERT normalizer (BERT,
-// ELECTRA, DistilBERT), byte-level BPE (RoBERTa, GPT-2 style) and SentencePiece unigram through the sentencepiece
-// library (XLM-R, ALBERT); see docs/tokenizer.md and docs/tokenizer-sentencepiece.md for what each supports.
+// ELECTRA, DistilBERT), byte-level BPE (RoBERTa, GPT-2 style) and SentencePiece unigram (XLM-R, ALBERT: the
+// sentencepiece library loads and checks the model file, bertcpp normalizes and segments as transformers does);
+// see docs/tokenizer.md and docs/tokenizer-sentencepiece.md for what each supports.
 //
 //   auto tok = bertcpp::Tokenizer::load("models/cache/all-MiniLM-L6-v2");  // tokenizer.json or vocab.txt
 //   bertcpp::Encoding enc = tok.encode("Hello, world!");
@@ -74,10 +75,11 @@ struct Encoding {
 
 class Tokenizer {
  public:
-  // From a model directory: tokenizer.json when present (it decides, as in transformers' fast tokenizer; for a
-  // BPE model tokenizer_config.json's add_prefix_space / trim_offsets override it, as transformers does), else
-  // vocab.txt (WordPiece) or vocab.json + merges.txt (byte-level BPE), with tokenizer_config.json /
-  // special_tokens_map.json.
+  // From a model directory, the first of: spiece.model / sentencepiece.bpe.model (SentencePiece unigram, ALBERT /
+  // XLM-R); tokenizer.json (it decides, as in transformers' fast tokenizer; for a BPE model
+  // tokenizer_config.json's add_prefix_space / trim_offsets override it, as transformers does); vocab.txt
+  // (WordPiece); vocab.json + merges.txt (byte-level BPE). tokenizer_config.json / special_tokens_map.json
+  // are read with each. Every file is read and parsed once.
   static Tokenizer load(const std::filesystem::path& dir);
   static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
 
@@ -140,6 +142,7 @@ class Tokenizer {
   struct Impl;
 
  private:
+  friend struct TokenizerInternals;  // the library's own layers (not part of the API)
   explicit Tokenizer(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };

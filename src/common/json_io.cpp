@@ -1,10 +1,13 @@
 #include "common/json_io.hpp"
 
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
+#include "common/json_fields.hpp"
 
 namespace bertcpp::common {
 namespace {
@@ -46,6 +49,10 @@ std::string strip_exception_tag(std::string message) {
   return message;
 }
 
+// Parses per file name, for json_file_parse_count(). Files are read at load time only: a lock is cheap there.
+std::mutex parse_counts_mutex;
+std::map<std::string, std::uint64_t> parse_counts;
+
 // A string for a message: JSON-quoted, at most `limit` bytes of it taken.
 void append_quoted(std::string& out, std::string_view s, std::size_t limit) {
   out += json(std::string(s.substr(0, limit))).dump(-1, ' ', false, json::error_handler_t::replace);
@@ -78,7 +85,25 @@ json parse_json(std::string_view text, const std::string& source) {
 }
 
 json read_json_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  {
+    const std::lock_guard<std::mutex> lock(parse_counts_mutex);
+    ++parse_counts[path.filename().string()];
+  }
   return parse_json(read_regular_file(path, max_bytes), path.string());
+}
+
+json read_json_object(const std::filesystem::path& path, std::uint64_t max_bytes, ErrorCode code) {
+  json value = read_json_file(path, max_bytes);
+  if (!value.is_object()) {
+    Fields::throw_error(code, path.string() + ": expected a JSON object, found " + value.type_name());
+  }
+  return value;
+}
+
+std::uint64_t json_file_parse_count(const std::string& file_name) {
+  const std::lock_guard<std::mutex> lock(parse_counts_mutex);
+  const auto it = parse_counts.find(file_name);
+  return it == parse_counts.end() ? 0 : it->second;
 }
 
 std::string brief_json(const json& value, std::size_t max_chars) {

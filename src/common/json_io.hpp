@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertcpp/error.hpp"
+
 namespace bertcpp::common {
 
 // Deeper than any Hugging Face file needs (tokenizer.json nests about 6 levels), shallow enough for recursion.
@@ -29,8 +31,17 @@ std::optional<nlohmann::json> try_parse_json(std::string_view text, std::string&
 // try_parse_json or FormatError "<source>: invalid JSON: <reason>".
 nlohmann::json parse_json(std::string_view text, const std::string& source);
 
-// read_regular_file(path, max_bytes) then parse_json(text, path).
+// read_regular_file(path, max_bytes) then parse_json(text, path): the one way a JSON file is read.
 nlohmann::json read_json_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+
+// read_json_file, and the top-level value must be an object: otherwise an error of `code`
+// "<path>: expected a JSON object, found <type>".
+nlohmann::json read_json_object(const std::filesystem::path& path, std::uint64_t max_bytes,
+                                ErrorCode code = ErrorCode::format);
+
+// How many times read_json_file has parsed a file of this name (the last path component, e.g. "tokenizer.json")
+// in this process: tests check with it that a load parses each file once.
+std::uint64_t json_file_parse_count(const std::string& file_name);
 
 // A value for a message: compact JSON cut to at most max_chars characters ("..." at the end when cut), built
 // without recursion; bytes that are not UTF-8 are replaced.

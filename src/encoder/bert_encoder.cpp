@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <random>
 #include <string>
 
 #include <omp.h>
@@ -12,6 +14,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/layer_norm.hpp"
 #include "common/profile.hpp"
+#include "encoder/packing.hpp"
 #include "weights/model_spec.hpp"
 
 namespace bertcpp::encoder {
@@ -39,38 +42,163 @@ kernels::Linear load_linear(const kernels::DnnlContext& ctx, const weights::Chec
                          in, out, epilogue);
 }
 
-// The same in the model's compute type.
-kernels::Dense load_dense(const kernels::DnnlContext& ctx, ComputeType compute, const weights::Checkpoint& ckpt,
-                          const std::string& scope, std::int64_t in, std::int64_t out, kernels::Epilogue epilogue) {
-  return kernels::Dense(ctx, compute, ckpt.load_f32(scope + ".weight", {out, in}),
-                        ckpt.load_f32(scope + ".bias", {out}), in, out, epilogue);
+// One stored layer's tensors as fp32, read (and converted) from the checkpoint.
+struct LayerWeights {
+  std::vector<float> qkv_w, qkv_b;  // Q, K and V stacked: [3H, H], [3H]
+  std::vector<float> attn_output_w, attn_output_b, ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b;
+  std::vector<float> attn_ln_gamma, attn_ln_beta, out_ln_gamma, out_ln_beta;
+};
+
+LayerWeights read_layer(const weights::Checkpoint& ckpt, const ModelConfig& config, const std::string& scope,
+                        const weights::LayerTensorNames& names) {
+  const std::int64_t H = config.hidden_size, I = config.intermediate_size;
+  LayerWeights w;
+  // Q, K and V stacked into one [3H, H] weight so that the projection is a single GEMM.
+  w.qkv_w.reserve(static_cast<std::size_t>(3 * H * H));
+  w.qkv_b.reserve(static_cast<std::size_t>(3 * H));
+  for (const std::string* part : {&names.query, &names.key, &names.value}) {
+    const auto weight = ckpt.load_f32(scope + *part + ".weight", {H, H});
+    const auto bias = ckpt.load_f32(scope + *part + ".bias", {H});
+    w.qkv_w.insert(w.qkv_w.end(), weight.begin(), weight.end());
+    w.qkv_b.insert(w.qkv_b.end(), bias.begin(), bias.end());
+  }
+  w.attn_output_w = ckpt.load_f32(scope + names.attention_output + ".weight", {H, H});
+  w.attn_output_b = ckpt.load_f32(scope + names.attention_output + ".bias", {H});
+  w.attn_ln_gamma = ckpt.load_f32(scope + names.attention_norm + ".weight", {H});
+  w.attn_ln_beta = ckpt.load_f32(scope + names.attention_norm + ".bias", {H});
+  w.ffn_in_w = ckpt.load_f32(scope + names.ffn_in + ".weight", {I, H});
+  w.ffn_in_b = ckpt.load_f32(scope + names.ffn_in + ".bias", {I});
+  w.ffn_out_w = ckpt.load_f32(scope + names.ffn_out + ".weight", {H, I});
+  w.ffn_out_b = ckpt.load_f32(scope + names.ffn_out + ".bias", {H});
+  w.out_ln_gamma = ckpt.load_f32(scope + names.output_norm + ".weight", {H});
+  w.out_ln_beta = ckpt.load_f32(scope + names.output_norm + ".bias", {H});
+  return w;
 }
 
-TransformerLayer load_layer(const kernels::DnnlContext& ctx, ComputeType compute, const weights::Checkpoint& ckpt,
-                            const ModelConfig& config, const std::string& scope,
-                            const weights::LayerTensorNames& names, kernels::Epilogue act) {
-  const std::int64_t H = config.hidden_size, I = config.intermediate_size;
-  TransformerLayer layer;
-  // Q, K and V stacked into one [3H, H] weight so that the projection is a single GEMM.
-  std::vector<float> qkv_w, qkv_b;
-  qkv_w.reserve(static_cast<std::size_t>(3 * H * H));
-  qkv_b.reserve(static_cast<std::size_t>(3 * H));
-  for (const std::string* part : {&names.query, &names.key, &names.value}) {
-    const auto w = ckpt.load_f32(scope + *part + ".weight", {H, H});
-    const auto b = ckpt.load_f32(scope + *part + ".bias", {H});
-    qkv_w.insert(qkv_w.end(), w.begin(), w.end());
-    qkv_b.insert(qkv_b.end(), b.begin(), b.end());
+// The largest |x| of each input channel of a layer's four GEMMs, over the calibration tokens (int8 smoothing).
+struct LayerInputRanges {
+  std::vector<float> qkv, attn_output, ffn_in, ffn_out;
+};
+
+void observe_max(std::vector<float>& channel_max, const float* x, std::int64_t rows, std::int64_t cols) {
+  if (channel_max.empty()) channel_max.assign(static_cast<std::size_t>(cols), 0.0f);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c)
+      channel_max[static_cast<std::size_t>(c)] = std::max(channel_max[static_cast<std::size_t>(c)], std::abs(x[r * cols + c]));
+}
+
+// SmoothQuant's factors with migration strength 1/2: s[k] = sqrt(max|x_k| / max_n |W[n, k]|), so that after
+// x / s and W * s both sides of channel k have the same range (channels that never fired, or weights that are
+// all zero, keep s = 1).
+std::vector<float> smoothing_factors(const std::vector<float>& input_max, const std::vector<float>& weight,
+                                     std::int64_t out, std::int64_t in) {
+  if (input_max.empty()) return {};
+  std::vector<float> weight_max(static_cast<std::size_t>(in), 0.0f);
+  for (std::int64_t n = 0; n < out; ++n)
+    for (std::int64_t k = 0; k < in; ++k)
+      weight_max[static_cast<std::size_t>(k)] =
+          std::max(weight_max[static_cast<std::size_t>(k)], std::abs(weight[static_cast<std::size_t>(n * in + k)]));
+  std::vector<float> s(static_cast<std::size_t>(in), 1.0f);
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    const float a = input_max[k], w = weight_max[k];
+    if (a > 0.0f && w > 0.0f && std::isfinite(a)) s[k] = std::clamp(std::sqrt(a / w), 1e-4f, 1e4f);
   }
-  layer.qkv = kernels::Dense(ctx, compute, qkv_w, qkv_b, H, 3 * H, kernels::Epilogue::none);
-  layer.attn_output =
-      load_dense(ctx, compute, ckpt, scope + names.attention_output, H, H, kernels::Epilogue::residual);
-  layer.attn_ln_gamma = ckpt.load_f32(scope + names.attention_norm + ".weight", {H});
-  layer.attn_ln_beta = ckpt.load_f32(scope + names.attention_norm + ".bias", {H});
-  layer.ffn_in = load_dense(ctx, compute, ckpt, scope + names.ffn_in, H, I, act);
-  layer.ffn_out = load_dense(ctx, compute, ckpt, scope + names.ffn_out, I, H, kernels::Epilogue::residual);
-  layer.out_ln_gamma = ckpt.load_f32(scope + names.output_norm + ".weight", {H});
-  layer.out_ln_beta = ckpt.load_f32(scope + names.output_norm + ".bias", {H});
+  return s;
+}
+
+TransformerLayer build_layer(const kernels::DnnlContext& ctx, ComputeType compute, const ModelConfig& config,
+                             const LayerWeights& w, kernels::Epilogue act, const LayerInputRanges* ranges) {
+  const std::int64_t H = config.hidden_size, I = config.intermediate_size;
+  const auto smooth = [&](const std::vector<float> LayerInputRanges::*which, const std::vector<float>& weight,
+                          std::int64_t out, std::int64_t in) {
+    return ranges ? smoothing_factors(ranges->*which, weight, out, in) : std::vector<float>{};
+  };
+  TransformerLayer layer;
+  layer.qkv = kernels::Dense(ctx, compute, w.qkv_w, w.qkv_b, H, 3 * H, kernels::Epilogue::none,
+                             smooth(&LayerInputRanges::qkv, w.qkv_w, 3 * H, H));
+  layer.attn_output = kernels::Dense(ctx, compute, w.attn_output_w, w.attn_output_b, H, H, kernels::Epilogue::residual,
+                                     smooth(&LayerInputRanges::attn_output, w.attn_output_w, H, H));
+  layer.ffn_in = kernels::Dense(ctx, compute, w.ffn_in_w, w.ffn_in_b, H, I, act,
+                                smooth(&LayerInputRanges::ffn_in, w.ffn_in_w, I, H));
+  layer.ffn_out = kernels::Dense(ctx, compute, w.ffn_out_w, w.ffn_out_b, I, H, kernels::Epilogue::residual,
+                                 smooth(&LayerInputRanges::ffn_out, w.ffn_out_w, H, I));
+  layer.attn_ln_gamma = w.attn_ln_gamma;
+  layer.attn_ln_beta = w.attn_ln_beta;
+  layer.out_ln_gamma = w.out_ln_gamma;
+  layer.out_ln_beta = w.out_ln_beta;
   return layer;
+}
+
+// The calibration input of int8 smoothing: kCalibrationSequences x kCalibrationTokens token ids drawn uniformly
+// from the whole vocabulary by a fixed-seed generator (the same batch on every load). Random ids are enough:
+// which input channels of a layer carry the large values is a property of the weights far more than of the
+// text (measured on all-MiniLM-L6-v2: smoothing calibrated on these ids or on 64 real sentences of the test
+// corpus gives mean embedding cosines to fp32 within 3e-4 of each other; docs/quantization.md).
+constexpr int kCalibrationSequences = 4;
+constexpr std::int64_t kCalibrationTokens = 64;
+
+Batch calibration_batch(const ModelConfig& config) {
+  std::mt19937 rng(20261201u);
+  const std::int64_t tokens = std::min(kCalibrationTokens, config.max_sequence_length);
+  Batch batch;
+  for (int b = 0; b < kCalibrationSequences; ++b) {
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(tokens));
+    for (auto& id : ids) id = static_cast<std::int32_t>(rng() % static_cast<std::uint32_t>(config.vocab_size));
+    batch.add(std::move(ids));
+  }
+  return batch;
+}
+
+// One transformer layer over ws.hidden [n, H] (in place). `input` is ws.hidden prepared for layer.qkv; the
+// result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32). `observe`, when set,
+// collects the per-channel range of each GEMM's fp32 input (calibration: the layer must then be fp32).
+kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense* next, const ModelConfig& config,
+                             Workspace& ws, kernels::GemmExec& exec, kernels::GemmInput input,
+                             LayerInputRanges* observe) {
+  using common::Stage;
+  using common::StageTimer;
+  const std::int64_t H = config.hidden_size, I = config.intermediate_size, n = ws.packed.total_tokens();
+  const auto eps = static_cast<float>(config.layer_norm_eps);
+  const kernels::AttentionShape shape{config.num_attention_heads, H / config.num_attention_heads};
+  const double gemm_flops = 2.0 * static_cast<double>(n) * static_cast<double>(H);  // x K x N below
+  float* hidden = ws.hidden.data();
+  if (observe) observe_max(observe->qkv, input.f32, n, H);
+  {
+    StageTimer timer(Stage::qkv_gemm, gemm_flops * 3.0 * static_cast<double>(H));
+    layer.qkv.forward(exec, input, n, ws.qkv.data());  // [n, 3H]
+  }
+  {
+    StageTimer timer(Stage::attention);
+    kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.attention,
+                       omp_get_max_threads());  // [n, H]
+  }
+  if (observe) observe_max(observe->attn_output, ws.context.data(), n, H);
+  {
+    StageTimer timer(Stage::attn_out_gemm, gemm_flops * static_cast<double>(H));
+    const kernels::GemmInput context = layer.attn_output.prepare(ws.context.data(), n, ws.gemm_input);
+    layer.attn_output.forward(exec, context, n, hidden);  // hidden += ctx Wo^T + bo
+  }
+  {
+    StageTimer timer(Stage::attn_layernorm);
+    input = kernels::layer_norm_prepared(&layer.ffn_in, hidden, hidden, n, H, layer.attn_ln_gamma.data(),
+                                         layer.attn_ln_beta.data(), eps, ws.gemm_input);
+  }
+  if (observe) observe_max(observe->ffn_in, hidden, n, H);
+  kernels::GemmInput activated;
+  {
+    // [n, I], activation fused, and prepared for FFN down (int8: quantized in the same epilogue)
+    StageTimer timer(Stage::ffn_up_gemm, gemm_flops * static_cast<double>(I));
+    activated = layer.ffn_in.forward_then_prepare(exec, input, n, ws.intermediate.data(), layer.ffn_out,
+                                                  ws.ffn_down_input);
+  }
+  if (observe) observe_max(observe->ffn_out, ws.intermediate.data(), n, I);
+  {
+    StageTimer timer(Stage::ffn_down_gemm, gemm_flops * static_cast<double>(I));
+    layer.ffn_out.forward(exec, activated, n, hidden);  // hidden += act Wout^T + bout
+  }
+  StageTimer timer(Stage::ffn_layernorm);
+  return kernels::layer_norm_prepared(next, hidden, hidden, n, H, layer.out_ln_gamma.data(),
+                                      layer.out_ln_beta.data(), eps, ws.gemm_input);
 }
 
 }  // namespace
@@ -111,11 +239,15 @@ BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpo
                       std::to_string(H) + " but " + config.model_type + " has no embedding projection");
 
   const kernels::Epilogue act = activation_epilogue(config.hidden_act);
-  layers_.reserve(layout.layer_scopes.size());
-  for (const std::string& scope : layout.layer_scopes)
-    layers_.push_back(load_layer(ctx, compute, ckpt, config, scope, layout.layer, act));
   for (const std::size_t i : schedule_)
-    if (i >= layers_.size()) throw UnsupportedError("layer schedule refers to a layer that is not stored");
+    if (i >= layout.layer_scopes.size()) throw UnsupportedError("layer schedule refers to a layer that is not stored");
+  if (compute == ComputeType::int8) {
+    load_int8_layers(ckpt, layout, act);
+  } else {
+    layers_.reserve(layout.layer_scopes.size());
+    for (const std::string& scope : layout.layer_scopes)
+      layers_.push_back(build_layer(ctx, compute, config, read_layer(ckpt, config, scope, layout.layer), act, nullptr));
+  }
 
   has_pooler_ = load_pooler && !layout.pooler.empty() && ckpt.resolve(layout.pooler + ".weight") != nullptr;
   if (has_pooler_) pooler_ = load_linear(ctx, ckpt, layout.pooler, H, H, kernels::Epilogue::tanh);
@@ -146,72 +278,84 @@ void BertEncoder::embed(Workspace& ws, kernels::GemmExec& exec) const {
   if (e.projected) e.projection.forward(exec, embedded, n, ws.hidden.data());  // [n, H]
 }
 
-void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
-  const std::int64_t H = config_.hidden_size, I = config_.intermediate_size;
-  const std::int64_t n = ws.packed.total_tokens();
-  const auto eps = static_cast<float>(config_.layer_norm_eps);
+void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weights::CheckpointLayout& layout,
+                                   kernels::Epilogue act) {
+  // Calibration for the smoothing factors (linear_int8.hpp): the fixed calibration batch runs through the fp32
+  // layers, and each stored layer is quantized once the schedule has run it for the last time, with the input
+  // ranges of all its runs (ALBERT runs one stored layer many times). Only the layers between first and last use
+  // exist in fp32 at once: one, for every supported model type.
+  const std::size_t stored = layout.layer_scopes.size();
+  constexpr std::size_t kUnused = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> last_use(stored, kUnused);
+  for (std::size_t step = 0; step < schedule_.size(); ++step) last_use[schedule_[step]] = step;
+  layers_.resize(stored);
+  for (std::size_t i = 0; i < stored; ++i) {
+    if (last_use[i] == kUnused)  // stored but never run: nothing to calibrate on
+      layers_[i] = build_layer(*ctx_, ComputeType::int8, config_, read_layer(ckpt, config_, layout.layer_scopes[i], layout.layer),
+                               act, nullptr);
+  }
+  if (schedule_.empty()) return;
+
+  Workspace ws;
+  pack(calibration_batch(config_), config_, ws.packed);
+  reserve(ws);
+  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
+  embed(ws, exec);
+  struct Calibrating {
+    LayerWeights weights;
+    TransformerLayer fp32;
+    LayerInputRanges ranges;
+  };
+  std::map<std::size_t, Calibrating> open;
+  for (std::size_t step = 0; step < schedule_.size(); ++step) {
+    const std::size_t i = schedule_[step];
+    auto it = open.find(i);
+    if (it == open.end()) {
+      Calibrating c;
+      c.weights = read_layer(ckpt, config_, layout.layer_scopes[i], layout.layer);
+      c.fp32 = build_layer(*ctx_, ComputeType::fp32, config_, c.weights, act, nullptr);
+      it = open.emplace(i, std::move(c)).first;
+    }
+    kernels::GemmInput input;
+    input.f32 = ws.hidden.data();
+    run_layer(it->second.fp32, nullptr, config_, ws, exec, input, &it->second.ranges);
+    if (last_use[i] == step) {
+      layers_[i] = build_layer(*ctx_, ComputeType::int8, config_, it->second.weights, act, &it->second.ranges);
+      open.erase(it);
+    }
+  }
+  exec.stream.wait();
+}
+
+void BertEncoder::reserve(Workspace& ws) const {
+  const std::int64_t H = config_.hidden_size, I = config_.intermediate_size, n = ws.packed.total_tokens();
   grow(ws.hidden, static_cast<std::size_t>(n * H));
   grow(ws.qkv, static_cast<std::size_t>(n * 3 * H));
   grow(ws.context, static_cast<std::size_t>(n * H));
   grow(ws.intermediate, static_cast<std::size_t>(n * I));
   if (embeddings_.projected) grow(ws.embedded, static_cast<std::size_t>(n * config_.embedding_size));
+}
 
-  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad};
-  const int threads = omp_get_max_threads();  // the caller's (BertModel::forward scopes LoadOptions::threads)
-  const kernels::AttentionShape shape{config_.num_attention_heads, H / config_.num_attention_heads};
+void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
+  const std::int64_t n = ws.packed.total_tokens();
+  reserve(ws);
+  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
   float* hidden = ws.hidden.data();
-
-  using common::Stage;
-  using common::StageTimer;
-  const double gemm_flops = 2.0 * static_cast<double>(n) * static_cast<double>(H);  // x K x N below
   {
-    StageTimer timer(Stage::embeddings);
+    common::StageTimer timer(common::Stage::embeddings);
     embed(ws, exec);
   }
   if (on_hidden_state) on_hidden_state(0, hidden);
   // int8 / bf16: each GEMM's input is quantized (or rounded) right before it, the LayerNorm outputs in the
-  // same call as the LayerNorm. fp32: `input` is `hidden` itself and every call below is the plain fp32 one.
-  // Each input is prepared for the compute type of the layer that reads it.
-  auto qkv_compute = [&](std::size_t i) {
-    return i < schedule_.size() ? layers_[schedule_[i]].qkv.compute() : ComputeType::fp32;
+  // same call as the LayerNorm, each for the layer that reads it. fp32: every input is the fp32 tensor itself.
+  auto qkv_of = [&](std::size_t step) -> const kernels::Dense* {
+    return step < schedule_.size() ? &layers_[schedule_[step]].qkv : nullptr;
   };
-  kernels::GemmInput input = kernels::prepare_gemm_input(qkv_compute(0), hidden, n, H, ws.gemm_input);
-  for (std::size_t i = 0; i < schedule_.size(); ++i) {
-    const TransformerLayer& layer = layers_[schedule_[i]];
-    {
-      StageTimer timer(Stage::qkv_gemm, gemm_flops * 3.0 * static_cast<double>(H));
-      layer.qkv.forward(exec, input, n, ws.qkv.data());  // [n, 3H]
-    }
-    {
-      StageTimer timer(Stage::attention);
-      kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.attention, threads);  // [n, H]
-    }
-    {
-      StageTimer timer(Stage::attn_out_gemm, gemm_flops * static_cast<double>(H));
-      const kernels::GemmInput context = layer.attn_output.prepare(ws.context.data(), n, ws.gemm_input);
-      layer.attn_output.forward(exec, context, n, hidden);  // hidden += ctx Wo^T + bo
-    }
-    {
-      StageTimer timer(Stage::attn_layernorm);
-      input = kernels::layer_norm_prepared(layer.ffn_in.compute(), hidden, hidden, n, H, layer.attn_ln_gamma.data(),
-                                           layer.attn_ln_beta.data(), eps, ws.gemm_input);
-    }
-    {
-      StageTimer timer(Stage::ffn_up_gemm, gemm_flops * static_cast<double>(I));
-      layer.ffn_in.forward(exec, input, n, ws.intermediate.data());  // [n, I], activation fused
-    }
-    {
-      StageTimer timer(Stage::ffn_down_gemm, gemm_flops * static_cast<double>(I));
-      const kernels::GemmInput activated = layer.ffn_out.prepare(ws.intermediate.data(), n, ws.gemm_input);
-      layer.ffn_out.forward(exec, activated, n, hidden);  // hidden += act Wout^T + bout
-    }
-    {
-      StageTimer timer(Stage::ffn_layernorm);
-      // The next layer's QKV input (after the last layer nothing reads a converted copy: fp32).
-      input = kernels::layer_norm_prepared(qkv_compute(i + 1), hidden, hidden, n, H,
-                                           layer.out_ln_gamma.data(), layer.out_ln_beta.data(), eps, ws.gemm_input);
-    }
-    if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(i) + 1, hidden);
+  kernels::GemmInput input;
+  if (const kernels::Dense* first = qkv_of(0)) input = first->prepare(hidden, n, ws.gemm_input);
+  for (std::size_t step = 0; step < schedule_.size(); ++step) {
+    input = run_layer(layers_[schedule_[step]], qkv_of(step + 1), config_, ws, exec, input, nullptr);
+    if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(step) + 1, hidden);
   }
   exec.stream.wait();
 }

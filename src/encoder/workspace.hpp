@@ -26,6 +26,8 @@ struct Workspace {
   common::AlignedVector<float> head_output;   //   rows and intermediate layers, grown as needed
   std::vector<std::byte> scratchpad;  // oneDNN user scratchpad
   kernels::GemmInputBuffers gemm_input;  // int8 / bf16: the current GEMM's input, quantized or rounded
+  kernels::GemmInputBuffers ffn_down_input;  // FFN down's input, prepared while FFN up still reads gemm_input
+  common::AlignedVector<std::int32_t> accumulator;  // int8: a GEMM's s32 result before its epilogue
 };
 
 class WorkspacePool {

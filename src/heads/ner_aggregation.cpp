@@ -1,15 +1,11 @@
 #include "heads/ner_aggregation.hpp"
 
-#include "kernels/softmax.hpp"
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "bertcpp/error.hpp"
-#include "common/file_io.hpp"
-#include "common/json_io.hpp"
+#include "tokenizer/tokenizer_impl.hpp"
 #include "kernels/softmax.hpp"
 #include "tokenizer/utf8.hpp"
 
@@ -121,26 +117,9 @@ bool space_heuristic_subword(std::string_view text, std::size_t byte_start) {
 
 }  // namespace
 
-SubwordRule subword_rule(const std::filesystem::path& dir) {
-  namespace fs = std::filesystem;
-  const fs::path json_file = dir / "tokenizer.json";
-  if (common::entry_exists(json_file)) {
-    const nlohmann::json tokenizer = common::read_json_file(json_file, common::kMaxTokenizerFileBytes);
-    const auto model = tokenizer.find("model");
-    if (model == tokenizer.end() || !model->is_object()) return SubwordRule::space_heuristic;
-    if (const auto prefix = model->find("continuing_subword_prefix");
-        prefix != model->end() && prefix->is_string() && !prefix->get<std::string>().empty()) {
-      return SubwordRule::continuing_prefix;
-    }
-    const auto type = model->find("type");
-    // WordPiece always has a prefix ("##" when the file leaves it out).
-    const bool wordpiece = type != model->end() && type->is_string() && type->get<std::string>() == "WordPiece";
-    return wordpiece ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
-  }
-  for (const char* other : {"spiece.model", "sentencepiece.bpe.model", "vocab.json"}) {
-    if (common::entry_exists(dir / other)) return SubwordRule::space_heuristic;
-  }
-  return common::entry_exists(dir / "vocab.txt") ? SubwordRule::continuing_prefix : SubwordRule::space_heuristic;
+SubwordRule subword_rule(const Tokenizer& tokenizer) {
+  return TokenizerInternals::impl(tokenizer).model->has_continuing_subword_prefix() ? SubwordRule::continuing_prefix
+                                                                                    : SubwordRule::space_heuristic;
 }
 
 void softmax_rows(std::span<float> logits, std::size_t num_labels) {

@@ -39,10 +39,10 @@ struct PreEntity {
 //   before it or its own first character.
 enum class SubwordRule { continuing_prefix, space_heuristic };
 
-// The rule of the tokenizer in a checkpoint directory: tokenizer.json's model decides (a non-empty
-// continuing_subword_prefix, or a WordPiece model); without tokenizer.json, a vocab.txt alone is WordPiece and
-// spiece.model / sentencepiece.bpe.model / vocab.json are not. FormatError when tokenizer.json is not JSON.
-SubwordRule subword_rule(const std::filesystem::path& dir);
+// The rule of a loaded tokenizer: continuing_prefix for a WordPiece model (from tokenizer.json or vocab.txt;
+// byte-level BPE with a non-empty continuing_subword_prefix is refused at load), space_heuristic for BPE and
+// SentencePiece. Read from the tokenizer already loaded: no tokenizer file is read again.
+SubwordRule subword_rule(const Tokenizer& tokenizer);
 
 // Token strings -> text (transformers' convert_tokens_to_string, i.e. the tokenizer's decoder).
 using TokensToString = std::function<std::string(std::span<const std::string>)>;

@@ -1,5 +1,6 @@
 #include "heads/sentence_embedder_config.hpp"
 
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,7 @@
 
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
+#include "common/json_fields.hpp"
 #include "common/json_io.hpp"
 
 namespace bertcpp::heads {
@@ -21,7 +23,11 @@ std::string name_of(const fs::path& file) {
   return (file.parent_path().filename() / file.filename()).string();
 }
 
-json read_json(const fs::path& file) { return common::read_json_file(file, common::kMaxSettingsFileBytes); }
+// A settings file whose top level must be an object; its fields are ConfigErrors naming "<dir>/<file>".
+json read_settings(const fs::path& file) {
+  return common::read_json_object(file, common::kMaxSettingsFileBytes, ErrorCode::config);
+}
+common::Fields fields_of(const fs::path& file) { return common::Fields(name_of(file), ErrorCode::config); }
 
 // The last component of a dotted Python class path: "sentence_transformers.models.Pooling" -> "Pooling".
 std::string_view class_name(std::string_view type) {
@@ -29,22 +35,10 @@ std::string_view class_name(std::string_view type) {
   return dot == std::string_view::npos ? type : type.substr(dot + 1);
 }
 
-std::optional<bool> optional_bool(const json& object, const char* key, const fs::path& file) {
-  const auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) {
-    throw ConfigError(name_of(file) + ": field '" + key + "' must be true or false, found " + common::brief_json(*it));
-  }
-  return it->get<bool>();
-}
-
-std::optional<std::size_t> optional_size(const json& object, const char* key, const fs::path& file) {
-  const auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer() || it->get<std::int64_t>() <= 0) {
-    throw ConfigError(name_of(file) + ": field '" + key + "' must be a positive integer, found " + common::brief_json(*it));
-  }
-  return it->get<std::size_t>();
+std::optional<std::size_t> optional_size(const common::Fields& f, const json& object, const char* key) {
+  const json* v = f.find(object, key, key);
+  if (!v) return std::nullopt;
+  return static_cast<std::size_t>(f.integer(*v, key, 1, std::numeric_limits<std::int64_t>::max()));
 }
 
 // Pooling modes in the order sentence-transformers concatenates them, with their legacy boolean keys.
@@ -77,8 +71,8 @@ Pooling parse_mode(const std::string& mode, const fs::path& file) {
 // The Pooling module's config.json: "pooling_mode" (a name or a list of names, sentence-transformers >= 6), or
 // the legacy "pooling_mode_*_tokens" booleans (none set means mean, as sentence-transformers reads them).
 void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
-  const json config = read_json(file);
-  if (!config.is_object()) throw ConfigError(name_of(file) + ": expected a JSON object, found " + config.type_name());
+  const json config = read_settings(file);
+  const common::Fields f = fields_of(file);
   std::vector<std::string> modes;
   if (const auto it = config.find("pooling_mode"); it != config.end() && !it->is_null()) {
     if (it->is_string()) {
@@ -93,7 +87,7 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
     }
   } else {
     for (const auto& m : kModes) {
-      if (optional_bool(config, m.legacy_key, file).value_or(false)) modes.push_back(m.mode);
+      if (f.optional_bool(config, m.legacy_key, m.legacy_key, false)) modes.push_back(m.mode);
     }
     if (modes.empty()) modes.push_back("mean");
   }
@@ -104,16 +98,16 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
                            ") would be concatenated; bertcpp supports exactly one");
   }
   layout.pooling = parse_mode(modes[0], file);
-  layout.embedding_dimension = optional_size(config, "embedding_dimension", file);
-  if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(config, "word_embedding_dimension", file);
+  layout.embedding_dimension = optional_size(f, config, "embedding_dimension");
+  if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(f, config, "word_embedding_dimension");
 }
 
 void read_sentence_bert_config(const fs::path& file, SentenceTransformerLayout& layout) {
   if (!common::entry_exists(file)) return;
-  const json config = read_json(file);
-  if (!config.is_object()) throw ConfigError(name_of(file) + ": expected a JSON object, found " + config.type_name());
-  layout.max_seq_length = optional_size(config, "max_seq_length", file);
-  layout.do_lower_case = optional_bool(config, "do_lower_case", file).value_or(false);
+  const json config = read_settings(file);
+  const common::Fields f = fields_of(file);
+  layout.max_seq_length = optional_size(f, config, "max_seq_length");
+  layout.do_lower_case = f.optional_bool(config, "do_lower_case", "do_lower_case", false);
 }
 
 }  // namespace
@@ -127,7 +121,7 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
     return layout;
   }
   layout.has_modules_json = true;
-  const json modules = read_json(modules_file);
+  const json modules = common::read_json_file(modules_file, common::kMaxSettingsFileBytes);
   if (!modules.is_array()) throw ConfigError("modules.json: expected a list of modules, found " + std::string(modules.type_name()));
 
   // The pipeline must be Transformer -> Pooling [-> Normalize], the shape bertcpp runs.
@@ -136,14 +130,9 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
     const json& module = modules[i];
     const std::string where = "modules.json: module " + std::to_string(i);
     if (!module.is_object()) throw ConfigError(where + " is not an object");
-    const auto type = module.find("type");
-    if (type == module.end() || !type->is_string()) throw ConfigError(where + ": field 'type' must be a string");
-    std::string path;
-    if (const auto p = module.find("path"); p != module.end() && !p->is_null()) {
-      if (!p->is_string()) throw ConfigError(where + ": field 'path' must be a string");
-      path = p->get<std::string>();
-    }
-    const std::string type_name = type->get<std::string>();
+    const common::Fields f(where, ErrorCode::config);
+    const std::string type_name = f.string(f.require(module, "type", "type"), "type");
+    const std::string path = f.optional_string(module, "path", "path", "");
     const std::string_view name = class_name(type_name);
     const fs::path module_dir = path.empty() ? dir : dir / path;
     if (name == "Transformer" && stage == Stage::start) {

@@ -48,7 +48,7 @@ TokenClassifier::TokenClassifier(std::shared_ptr<const Impl> impl) : impl_(std::
 namespace {
 
 TokenClassifier::Impl make(const heads::HeadCheckpoint& ckpt) {
-  TokenClassifier::Impl impl{ckpt.model, heads::read_labels(ckpt.config), {}, heads::ner::subword_rule(internal::model_dir(ckpt.model))};
+  TokenClassifier::Impl impl{ckpt.model, heads::read_labels(ckpt.config), {}, heads::ner::subword_rule(ckpt.model.tokenizer())};
   const auto num_labels = static_cast<std::int64_t>(impl.labels.size());
   impl.classifier = ckpt.linear(ckpt.spec->token_classifier, ckpt.model.config().hidden_size, num_labels,
                                 Activation::none, "token-classification");

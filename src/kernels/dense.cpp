@@ -16,66 +16,73 @@ void grow(Vector& v, std::int64_t n) {
 }  // namespace
 
 Dense::Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight,
-             const std::vector<float>& bias, std::int64_t in_features, std::int64_t out_features, Epilogue epilogue)
+             const std::vector<float>& bias, std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
+             const std::vector<float>& smooth)
     : compute_(compute) {
+  if (!smooth.empty() && compute != ComputeType::int8)
+    throw InvalidArgumentError("Dense: smoothing factors are for int8 layers only");
   switch (compute) {
-    case ComputeType::fp32: f32_ = Linear(ctx, weight, bias, in_features, out_features, epilogue); break;
-    case ComputeType::int8: int8_ = LinearInt8(ctx, weight, bias, in_features, out_features, epilogue); break;
-    case ComputeType::bf16: bf16_ = LinearBf16(ctx, weight, bias, in_features, out_features, epilogue); break;
+    case ComputeType::fp32: linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue); break;
+    case ComputeType::int8: int8_ = LinearInt8(ctx, weight, bias, in_features, out_features, epilogue, smooth); break;
+    case ComputeType::bf16:
+      linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue, GemmTypes::bf16);
+      break;
   }
 }
 
 std::int64_t Dense::in_features() const noexcept {
-  switch (compute_) {
-    case ComputeType::int8: return int8_.in_features();
-    case ComputeType::bf16: return bf16_.in_features();
-    case ComputeType::fp32: break;
-  }
-  return f32_.in_features();
+  return compute_ == ComputeType::int8 ? int8_.in_features() : linear_.in_features();
 }
 
 std::int64_t Dense::out_features() const noexcept {
-  switch (compute_) {
-    case ComputeType::int8: return int8_.out_features();
-    case ComputeType::bf16: return bf16_.out_features();
-    case ComputeType::fp32: break;
-  }
-  return f32_.out_features();
+  return compute_ == ComputeType::int8 ? int8_.out_features() : linear_.out_features();
 }
 
-GemmInput prepare_gemm_input(ComputeType compute, const float* x, std::int64_t rows, std::int64_t cols,
-                             GemmInputBuffers& buffers) {
+namespace {
+
+// The per-row int8 buffers for [rows, cols], grown as needed; `in` points at them.
+RowQuantTarget int8_target(GemmInputBuffers& buffers, std::int64_t rows, std::int64_t cols, GemmInput& in) {
+  grow(buffers.u8, rows * cols);
+  grow(buffers.row_scale, rows);
+  grow(buffers.row_zero_point, rows);
+  in.u8 = buffers.u8.data();
+  in.row_scale = buffers.row_scale.data();
+  in.row_zero_point = buffers.row_zero_point.data();
+  return {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data()};
+}
+
+}  // namespace
+
+GemmInput Dense::prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const {
   GemmInput in;
-  switch (compute) {
+  const std::int64_t k = in_features();
+  switch (compute_) {
     case ComputeType::fp32: in.f32 = x; break;
-    case ComputeType::int8:
-      grow(buffers.u8, rows * cols);
-      in.params = quantize_u8(x, rows, cols, buffers.u8.data());
-      in.u8 = buffers.u8.data();
-      break;
+    case ComputeType::int8: quantize_rows_u8(x, m, k, int8_.inv_smooth(), int8_target(buffers, m, k, in)); break;
     case ComputeType::bf16:
-      grow(buffers.bf16, rows * cols);
-      convert_to_bf16(x, rows * cols, buffers.bf16.data());
+      grow(buffers.bf16, m * k);
+      convert_to_bf16(x, m * k, buffers.bf16.data());
       in.bf16 = buffers.bf16.data();
       break;
   }
   return in;
 }
 
-GemmInput Dense::prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const {
-  return prepare_gemm_input(compute_, x, m, in_features(), buffers);
-}
-
-GemmInput layer_norm_prepared(ComputeType compute, const float* x, float* y, std::int64_t rows, std::int64_t hidden,
-                              const float* gamma, const float* beta, float eps, GemmInputBuffers& buffers) {
-  if (compute != ComputeType::int8) {
+GemmInput layer_norm_prepared(const Dense* consumer, const float* x, float* y, std::int64_t rows,
+                              std::int64_t hidden, const float* gamma, const float* beta, float eps,
+                              GemmInputBuffers& buffers) {
+  if (consumer == nullptr || consumer->compute() != ComputeType::int8) {
     layer_norm(x, y, rows, hidden, gamma, beta, eps);
-    return prepare_gemm_input(compute, y, rows, hidden, buffers);
+    if (consumer == nullptr) {
+      GemmInput in;
+      in.f32 = y;
+      return in;
+    }
+    return consumer->prepare(y, rows, buffers);
   }
-  grow(buffers.u8, rows * hidden);
   GemmInput in;
-  in.params = layer_norm_quantize_u8(x, y, rows, hidden, gamma, beta, eps, buffers.u8.data());
-  in.u8 = buffers.u8.data();
+  layer_norm_quantize_rows_u8(x, y, rows, hidden, gamma, beta, eps, consumer->int8_inv_smooth(),
+                              int8_target(buffers, rows, hidden, in));
   return in;
 }
 
@@ -83,17 +90,30 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
   switch (compute_) {
     case ComputeType::fp32:
       if (!x.f32) throw InvalidArgumentError("Dense: fp32 layer given an input not prepared as fp32");
-      f32_.forward(exec, x.f32, m, y);
+      linear_.forward(exec, x.f32, m, y);
       return;
     case ComputeType::int8:
       if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
-      int8_.forward(exec, x.u8, x.params, m, y);
+      int8_.forward(exec, x.u8, x.row_scale, x.row_zero_point, m, y);
       return;
     case ComputeType::bf16:
       if (!x.bf16) throw InvalidArgumentError("Dense: bf16 layer given an input not converted to bf16");
-      bf16_.forward(exec, x.bf16, m, y);
+      linear_.forward(exec, x.bf16, m, y);
       return;
   }
+}
+
+GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y,
+                                     const Dense& next, GemmInputBuffers& next_buffers) const {
+  if (compute_ != ComputeType::int8 || next.compute_ != ComputeType::int8) {
+    forward(exec, x, m, y);
+    return next.prepare(y, m, next_buffers);
+  }
+  if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
+  GemmInput out;
+  const LinearInt8::Requantize requantize{next.int8_.inv_smooth(), int8_target(next_buffers, m, out_features(), out)};
+  int8_.forward(exec, x.u8, x.row_scale, x.row_zero_point, m, y, &requantize);
+  return out;
 }
 
 }  // namespace bertcpp::kernels

@@ -1,4 +1,4 @@
-// A linear layer in the model's compute type (bertcpp/compute.hpp): Linear (fp32), LinearInt8 or LinearBf16.
+// A linear layer in the model's compute type (bertcpp/compute.hpp): Linear (fp32 or bf16) or LinearInt8.
 //
 // The input of a low-precision GEMM has to be converted first (quantized to u8, or rounded to bf16). That is a
 // separate step, prepare(), so that the encoder can fuse it with the op producing the input
@@ -12,7 +12,6 @@
 #include "bertcpp/compute.hpp"
 #include "common/aligned.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/linear_bf16.hpp"
 #include "kernels/linear_int8.hpp"
 #include "kernels/quantize.hpp"
 
@@ -21,8 +20,9 @@ namespace bertcpp::kernels {
 // x [M, K] in the form a GEMM of some compute type reads: one of the three pointers is set.
 struct GemmInput {
   const float* f32 = nullptr;
-  const std::uint8_t* u8 = nullptr;  // with params
-  QuantParams params;
+  const std::uint8_t* u8 = nullptr;  // quantized per row: with row_scale [M] and row_zero_point [M]
+  const float* row_scale = nullptr;
+  const std::int32_t* row_zero_point = nullptr;
   const std::uint16_t* bf16 = nullptr;
 };
 
@@ -30,6 +30,8 @@ struct GemmInput {
 // encoder's Workspace). A GemmInput pointing here is valid until the next prepare() into the same buffers.
 struct GemmInputBuffers {
   common::AlignedVector<std::uint8_t> u8;
+  common::AlignedVector<float> row_scale;
+  common::AlignedVector<std::int32_t> row_zero_point;
   common::AlignedVector<std::uint16_t> bf16;
 };
 
@@ -37,35 +39,40 @@ class Dense {
  public:
   Dense() = default;
   // weight: [out_features, in_features] row-major fp32 (any storage dtype already converted), bias: [out] or
-  // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear_bf16.hpp).
+  // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear.hpp).
+  // `smooth` [in_features] (int8 only, may be empty): per-input-channel smoothing factors (linear_int8.hpp).
   Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight, const std::vector<float>& bias,
-        std::int64_t in_features, std::int64_t out_features, Epilogue epilogue);
+        std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
+        const std::vector<float>& smooth = {});
 
   ComputeType compute() const noexcept { return compute_; }
+  // int8: what the input's quantizer multiplies each column by (1 / smoothing), or null.
+  const float* int8_inv_smooth() const noexcept { return compute_ == ComputeType::int8 ? int8_.inv_smooth() : nullptr; }
   std::int64_t in_features() const noexcept;
   std::int64_t out_features() const noexcept;
 
-  // x [M, K] fp32 in the form this layer reads (fp32: x itself; int8: quantized into buffers.u8; bf16: rounded
-  // into buffers.bf16).
+  // x [M, K] fp32 in the form this layer reads (fp32: x itself; int8: smoothed and quantized per row into
+  // buffers.u8; bf16: rounded into buffers.bf16).
   GemmInput prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const;
 
   // y [M, N] = epilogue(x W^T + b); x must have been prepared for this compute type. Thread-safe.
   void forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y) const;
 
+  // forward(), then y prepared for `next` into next_buffers (which must not be x's). Both int8: one pass, the
+  // output rows quantized in this layer's epilogue (FFN up -> FFN down).
+  GemmInput forward_then_prepare(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y, const Dense& next,
+                                 GemmInputBuffers& next_buffers) const;
+
  private:
   ComputeType compute_ = ComputeType::fp32;
-  Linear f32_;
+  Linear linear_;  // fp32 and bf16
   LinearInt8 int8_;
-  LinearBf16 bf16_;
 };
 
-// Prepares x [rows, cols] for `compute` (the free form of Dense::prepare).
-GemmInput prepare_gemm_input(ComputeType compute, const float* x, std::int64_t rows, std::int64_t cols,
-                             GemmInputBuffers& buffers);
-
 // LayerNorm of x into y ([rows, hidden], in place allowed; bit for bit kernels::layer_norm), and y prepared
-// for `compute`. int8 takes the output's range while LayerNorm writes it (layer_norm_quantize_u8).
-GemmInput layer_norm_prepared(ComputeType compute, const float* x, float* y, std::int64_t rows, std::int64_t hidden,
-                              const float* gamma, const float* beta, float eps, GemmInputBuffers& buffers);
+// for `consumer` (null: fp32, y itself). int8 quantizes each row while LayerNorm has it in cache.
+GemmInput layer_norm_prepared(const Dense* consumer, const float* x, float* y, std::int64_t rows,
+                              std::int64_t hidden, const float* gamma, const float* beta, float eps,
+                              GemmInputBuffers& buffers);
 
 }  // namespace bertcpp::kernels

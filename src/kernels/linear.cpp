@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "bertcpp/error.hpp"
+#include "kernels/quantize.hpp"
 
 namespace bertcpp::kernels {
 namespace {
@@ -167,35 +168,76 @@ WeightLayout chosen_weight_layout(const dnnl::engine& engine, std::int64_t k, st
   return layout;
 }
 
+bool bf16_supported() noexcept {
+  // ISA values are nested bit masks: every ISA with native bf16 (avx512_core_bf16, avx512_core_amx) contains
+  // avx512_core_bf16's bits.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
+}
+
+std::string effective_isa_name() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "SSE4.1";
+    case dnnl::cpu_isa::avx: return "AVX";
+    case dnnl::cpu_isa::avx2: return "AVX2";
+    case dnnl::cpu_isa::avx2_vnni: return "AVX2 with AVX-VNNI";
+    case dnnl::cpu_isa::avx512_mic: return "AVX-512 (Xeon Phi)";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "AVX-512 (Xeon Phi, 4ops)";
+    case dnnl::cpu_isa::avx512_core: return "AVX-512";
+    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 with VNNI";
+    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 with BF16";
+    case dnnl::cpu_isa::avx512_core_amx: return "AVX-512 with AMX";
+    default: return "unknown";
+  }
+}
+
 Linear::Linear(const DnnlContext& ctx, const std::vector<float>& weight, const std::vector<float>& bias,
-               std::int64_t in_features, std::int64_t out_features, Epilogue epilogue)
-    : ctx_(&ctx), k_(in_features), n_(out_features), epilogue_(epilogue), bias_(bias) {
+               std::int64_t in_features, std::int64_t out_features, Epilogue epilogue, GemmTypes types)
+    : ctx_(&ctx), k_(in_features), n_(out_features), epilogue_(epilogue), types_(types), bias_(bias) {
+  if (types == GemmTypes::u8s8) throw InvalidArgumentError("Linear: int8 GEMMs are LinearInt8's");
+  if (types == GemmTypes::bf16 && !bf16_supported()) {
+    throw UnsupportedError("compute type bf16 needs a CPU with AVX512-BF16 (avx512_bf16) or AMX; oneDNN reports '" +
+                           effective_isa_name() + "' here, which lacks AVX512-BF16");
+  }
   if (static_cast<std::int64_t>(weight.size()) != k_ * n_ ||
       (!bias.empty() && static_cast<std::int64_t>(bias.size()) != n_)) {
     throw InvalidArgumentError("Linear: weight/bias sizes do not match [" + std::to_string(n_) + "," +
                                std::to_string(k_) + "]");
   }
   if (!bias_.empty()) bias_desc_ = dnnl::memory::desc({1, n_}, dt::f32, tag::ab);
-  layout_ = chosen_weight_layout(ctx.engine, k_, n_);
-  weight_desc_ = packed_weights_desc(ctx.engine, layout_, k_, n_);
+  layout_ = chosen_weight_layout(ctx.engine, k_, n_, types);
+  weight_desc_ = packed_weights_desc(ctx.engine, layout_, k_, n_, types);
 
+  std::vector<std::uint16_t> rounded;  // bf16: W rounded once, then packed like the fp32 weights
+  const void* user = weight.data();
+  if (types == GemmTypes::bf16) {
+    rounded.resize(weight.size());
+    convert_to_bf16(weight.data(), static_cast<std::int64_t>(weight.size()), rounded.data());
+    user = rounded.data();
+  }
+  pack_weights(ctx.engine, types, k_, n_, user, weight_desc_, packed_weight_);
+}
+
+void pack_weights(const dnnl::engine& engine, GemmTypes types, std::int64_t k, std::int64_t n, const void* user,
+                  const dnnl::memory::desc& to, common::PackedVector<std::byte>& packed) {
   // W [N, K] row-major is W^T [K, N] in column-major order: format tag "ba" for dims {K, N}.
-  const dnnl::memory::desc user_weights({k_, n_}, dt::f32, tag::ba);
-  if (weight_desc_ == user_weights) {
-    packed_weight_ = weight;
+  const dnnl::memory::desc user_desc({k, n}, weight_type(types), tag::ba);
+  packed.resize(to.get_size());
+  if (to == user_desc) {
+    std::memcpy(packed.data(), user, packed.size());
     return;
   }
-  packed_weight_.resize(weight_desc_.get_size() / sizeof(float));
-  dnnl::memory from(user_weights, ctx.engine, const_cast<float*>(weight.data()));
-  dnnl::memory to(weight_desc_, ctx.engine, packed_weight_.data());
-  dnnl::stream stream(ctx.engine);
-  dnnl::reorder(from, to).execute(stream, from, to);
+  dnnl::memory from_mem(user_desc, engine, const_cast<void*>(user));
+  dnnl::memory to_mem(to, engine, packed.data());
+  dnnl::stream stream(engine);
+  dnnl::reorder(from_mem, to_mem).execute(stream, from_mem, to_mem);
   stream.wait();
 }
 
 GemmPrimitive Linear::create(std::int64_t m) const {
   GemmPrimitive p;
-  p.src = dnnl::memory::desc({m, k_}, dt::f32, tag::ab);
+  p.src = dnnl::memory::desc({m, k_}, src_type(types_), tag::ab);
   p.dst = dnnl::memory::desc({m, n_}, dt::f32, tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p.src, weight_desc_, bias_desc_, p.dst),
                                         epilogue_attr(epilogue_), ctx_->engine);
@@ -205,14 +247,26 @@ GemmPrimitive Linear::create(std::int64_t m) const {
 }
 
 void Linear::forward(GemmExec& exec, const float* x, std::int64_t m, float* y) const {
+  if (types_ != GemmTypes::f32) throw InvalidArgumentError("Linear: a bf16 layer given fp32 input");
+  run(exec, x, m, y);
+}
+
+void Linear::forward(GemmExec& exec, const std::uint16_t* x, std::int64_t m, float* y) const {
+  if (types_ != GemmTypes::bf16) throw InvalidArgumentError("Linear: an fp32 layer given bf16 input");
+  run(exec, x, m, y);
+}
+
+void Linear::run(GemmExec& exec, const void* x, std::int64_t m, float* y) const {
   if (m == 0) return;
-  const auto p = ctx_->gemms.get({m, k_, n_, static_cast<int>(epilogue_), !bias_.empty(), static_cast<int>(layout_)}, [&] { return create(m); });
+  const auto p = ctx_->gemms.get({m, k_, n_, static_cast<int>(epilogue_), !bias_.empty(), static_cast<int>(layout_),
+                                  static_cast<int>(types_)},
+                                 [&] { return create(m); });
   const auto& engine = ctx_->engine;
   const std::size_t scratch_bytes = p->scratchpad.get_size();
   if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);
 
-  dnnl::memory src(p->src, engine, const_cast<float*>(x));
-  dnnl::memory weights(weight_desc_, engine, const_cast<float*>(packed_weight_.data()));
+  dnnl::memory src(p->src, engine, const_cast<void*>(x));
+  dnnl::memory weights(weight_desc_, engine, const_cast<std::byte*>(packed_weight_.data()));
   dnnl::memory dst(p->dst, engine, y);
   dnnl::memory scratch(p->scratchpad, engine, exec.scratchpad->data());
   std::unordered_map<int, dnnl::memory> args{

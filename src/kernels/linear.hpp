@@ -23,6 +23,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "common/aligned.hpp"
+
 namespace bertcpp::kernels {
 
 // What runs on the matmul result before it is stored.
@@ -55,7 +57,7 @@ class GemmCache {
     int epilogue;
     bool bias;
     int weight_layout;  // a primitive is bound to the weights' memory layout
-    int types = 0;      // GemmTypes: fp32, int8 (linear_int8.hpp) and bf16 (linear_bf16.hpp) GEMMs share the cache
+    int types = 0;      // GemmTypes: fp32, int8 (linear_int8.hpp) and bf16 GEMMs share the cache
     bool operator==(const Key&) const = default;
   };
 
@@ -117,6 +119,9 @@ struct DnnlContext {
 struct GemmExec {
   dnnl::stream stream;
   std::vector<std::byte>* scratchpad;  // grown as needed; owned by the caller's workspace
+  // int8 GEMMs: the s32 result before bertcpp's own epilogue (linear_int8.hpp); grown as needed. Null: the
+  // int8 layer uses a buffer of its own for the call.
+  common::AlignedVector<std::int32_t>* accumulator = nullptr;
 };
 
 // How a Linear's weights are laid out for oneDNN.
@@ -135,35 +140,56 @@ dnnl::primitive_attr epilogue_attr(Epilogue epilogue, dnnl::post_ops ops = {});
 enum class GemmTypes {
   f32,   // f32 x f32: Linear
   u8s8,  // u8 x s8, s32 accumulation: LinearInt8
-  bf16,  // bf16 x bf16, f32 accumulation: LinearBf16
+  bf16,  // bf16 x bf16, f32 accumulation: Linear with GemmTypes::bf16
 };
 
+// Packs W [N, K] row-major (`user`, of `types`' weight data type) into `packed` (resized) in the layout `to`
+// ({K, N}): a copy when the layouts agree, a oneDNN reorder otherwise.
+void pack_weights(const dnnl::engine& engine, GemmTypes types, std::int64_t k, std::int64_t n, const void* user,
+                  const dnnl::memory::desc& to, common::PackedVector<std::byte>& packed);
+
+// Whether oneDNN's effective ISA on this CPU (after ONEDNN_MAX_CPU_ISA) has native bf16 dot products.
+bool bf16_supported() noexcept;
+// oneDNN's effective ISA, e.g. "AVX2", "AVX-512 with VNNI", "AVX-512 with BF16", "AMX".
+std::string effective_isa_name();
+
+// y[M, N] = epilogue(x[M, K] W^T + b) over oneDNN matmul, the weights prepacked once in the layout measured
+// fastest. GemmTypes::f32 (the default): fp32 throughout. GemmTypes::bf16: weights rounded to bfloat16 (nearest
+// even) at load, x given already converted (kernels::convert_to_bf16), fp32 accumulation, bias and epilogue;
+// only where oneDNN's ISA has native bf16 (AVX512-BF16 or AMX): the constructor throws UnsupportedError naming
+// the missing instruction set otherwise (oneDNN would emulate bf16 on AVX512-core only, slower than fp32, and
+// not at all on AVX2). int8 has a class of its own (linear_int8.hpp): its epilogue is bertcpp's.
 class Linear {
  public:
   Linear() = default;
-  // weight: [out_features, in_features] row-major, bias: [out_features] (may be empty: no bias).
+  // weight: [out_features, in_features] row-major fp32, bias: [out_features] (may be empty: no bias).
   Linear(const DnnlContext& ctx, const std::vector<float>& weight, const std::vector<float>& bias,
-         std::int64_t in_features, std::int64_t out_features, Epilogue epilogue);
+         std::int64_t in_features, std::int64_t out_features, Epilogue epilogue, GemmTypes types = GemmTypes::f32);
 
   // x: [M, K] row-major, y: [M, N] row-major (read too when the epilogue is `residual`). Thread-safe.
+  // The first for GemmTypes::f32, the second (x as bf16 bits) for GemmTypes::bf16; InvalidArgumentError otherwise.
   void forward(GemmExec& exec, const float* x, std::int64_t m, float* y) const;
+  void forward(GemmExec& exec, const std::uint16_t* x, std::int64_t m, float* y) const;
+  GemmTypes types() const noexcept { return types_; }
 
   std::int64_t in_features() const noexcept { return k_; }
   std::int64_t out_features() const noexcept { return n_; }
   Epilogue epilogue() const noexcept { return epilogue_; }
   WeightLayout layout() const noexcept { return layout_; }
   // Bytes of the packed weights and bias this Linear holds.
-  std::size_t packed_bytes() const noexcept { return (packed_weight_.size() + bias_.size()) * sizeof(float); }
+  std::size_t packed_bytes() const noexcept { return packed_weight_.size() + bias_.size() * sizeof(float); }
 
  private:
   GemmPrimitive create(std::int64_t m) const;
+  void run(GemmExec& exec, const void* x, std::int64_t m, float* y) const;
 
   const DnnlContext* ctx_ = nullptr;
   std::int64_t k_ = 0, n_ = 0;
   Epilogue epilogue_ = Epilogue::none;
+  GemmTypes types_ = GemmTypes::f32;
   WeightLayout layout_ = WeightLayout::onednn_preferred;
-  dnnl::memory::desc weight_desc_, bias_desc_;  // the packed layout chosen at load
-  std::vector<float> packed_weight_;            // W^T as [K, N] in weight_desc_'s layout
+  dnnl::memory::desc weight_desc_, bias_desc_;     // the packed layout chosen at load
+  common::PackedVector<std::byte> packed_weight_;  // W^T as [K, N] in weight_desc_'s layout and data type
   std::vector<float> bias_;
 };
 

@@ -1,11 +1,16 @@
 // Quantization kernels of the int8 and bf16 compute types (bertcpp/compute.hpp, docs/quantization.md).
 //
-// Activations (dynamic, per tensor): x in [lo, hi] -> u8 q = clamp(round(x * (1 / scale)) + zero_point, 0, 255), with
-// the range widened to include 0 (so 0, the value of padding and of ReLU/GELU floors, is exact) and
-// scale = (hi - lo) / 255, zero_point = round(-lo / scale). Dequantized: x ~ scale * (q - zero_point); the
-// error of one element is at most scale / 2 inside the range.
-// Weights (static, per output channel): W[n, :] -> s8 q = round(W / scale[n]), scale[n] = max|W[n, :]| / 127,
-// symmetric (no zero point), error at most scale[n] / 2.
+// Activations (dynamic, per token row): row r of x, each column first divided by the consuming layer's smoothing
+// factor (x'[r, k] = x[r, k] * inv_smooth[k], or x itself without smoothing), in [lo_r, hi_r] ->
+// u8 q = clamp(round(x' * (1 / scale_r)) + zero_point_r, 0, 255), with the range widened to include 0 (so 0, the
+// value of padding and of ReLU/GELU floors, is exact), scale_r = (hi_r - lo_r) / 255,
+// zero_point_r = round(-lo_r / scale_r). Dequantized: x' ~ scale_r * (q - zero_point_r); the error of one
+// element is at most scale_r / 2 inside the range. One row's outliers (the [CLS]/[SEP] tokens of BERT models
+// carry activations 10-100x the others') no longer coarsen every other token's step, as one range per
+// tensor did.
+// Weights (static, per output channel): W[n, :] -> s8 q = round(W / scale[n]), scale[n] = max|W[n, :]| / L,
+// symmetric (no zero point), error at most scale[n] / 2; L = 127, or 63 on CPUs without VNNI
+// (kernels::int8_levels).
 // Rounding is to nearest, ties to even (the CPU's default mode), everywhere.
 #pragma once
 
@@ -20,20 +25,45 @@ struct QuantParams {
   std::int32_t zero_point = 0;
 };
 
-// The parameters for values in [lo, hi] (lo <= hi), the range first widened to include 0. A range of width 0
-// (all zeros) gets scale 1.
-QuantParams u8_params(float lo, float hi) noexcept;
+// The parameters for values in [lo, hi] (lo <= hi), the range first widened to include 0, mapped onto
+// [0, max_level]. A range of width 0 (all zeros) gets scale 1.
+QuantParams u8_params(float lo, float hi, int max_level = 255) noexcept;
 
-// x: [rows, cols] row-major -> q (same shape). Two passes (range, then quantize), parallel over rows.
-QuantParams quantize_u8(const float* x, std::int64_t rows, std::int64_t cols, std::uint8_t* q);
+// The integer ranges int8 uses on this CPU (oneDNN's effective ISA). With VNNI (AVX512-VNNI, AVX-VNNI:
+// vpdpbusd sums u8 x s8 products exactly in s32): activations u8 [0, 255], weights s8 [-127, 127]. Without
+// (AVX2, AVX-512 before VNNI): oneDNN multiplies with vpmaddubsw, which adds two u8 x s8 products in a
+// saturating int16; 2 x 255 x 127 overflows it (measured under ONEDNN_MAX_CPU_ISA=AVX2: outputs off by up to
+// 0.3 at unit scale), so one operand gives up a bit - see docs/quantization.md for which one and why.
+struct Int8Levels {
+  int activation_max;  // u8 activations use [0, activation_max]
+  int weight_max;      // s8 weights use [-weight_max, weight_max]
+};
+Int8Levels int8_levels() noexcept;
+
+// Where a per-row quantized [rows, cols] tensor goes: q [rows, cols], scale [rows], zero_point [rows].
+struct RowQuantTarget {
+  std::uint8_t* q;
+  float* scale;
+  std::int32_t* zero_point;
+};
+
+// One row x [cols] (times inv_smooth [cols] when given) -> q [cols] in [0, int8_levels().activation_max];
+// returns the row's parameters. Two passes over the row (range, then quantize): a row of a BERT activation
+// (<= 16 KB) stays in L1 in between.
+QuantParams quantize_row_u8(const float* x, std::int64_t cols, const float* inv_smooth, std::uint8_t* q);
+
+// x: [rows, cols] row-major -> per-row u8 (see above), parallel over rows. inv_smooth [cols] may be null.
+void quantize_rows_u8(const float* x, std::int64_t rows, std::int64_t cols, const float* inv_smooth,
+                      RowQuantTarget out);
 
 // q[i] = clamp(round(x[i] * (1 / params.scale)) + zero_point, 0, 255) for a known range.
 void quantize_u8_with(const float* x, std::int64_t count, QuantParams params, std::uint8_t* q);
 
-// LayerNorm (as kernels::layer_norm, bit for bit) of x into y, and y quantized to q in the same call: each
-// output row's range is taken while the row is in cache, so only the quantize pass reads y again.
-QuantParams layer_norm_quantize_u8(const float* x, float* y, std::int64_t rows, std::int64_t hidden,
-                                   const float* gamma, const float* beta, float eps, std::uint8_t* q);
+// LayerNorm (as kernels::layer_norm, bit for bit) of x into y, and y quantized per row into `out` in the same
+// call, each row while it is in cache.
+void layer_norm_quantize_rows_u8(const float* x, float* y, std::int64_t rows, std::int64_t hidden,
+                                 const float* gamma, const float* beta, float eps, const float* inv_smooth,
+                                 RowQuantTarget out);
 
 // Weights quantized per output channel.
 struct QuantizedWeights {
@@ -41,8 +71,8 @@ struct QuantizedWeights {
   std::vector<float> scales;           // [out]: W[n, k] ~ scales[n] * values[n, k]
   std::vector<std::int32_t> row_sums;  // [out]: sum over k of values[n, k] (the zero-point correction)
 };
-// weight: [out, in] row-major fp32.
-QuantizedWeights quantize_weights_s8(const float* weight, std::int64_t out, std::int64_t in);
+// weight: [out, in] row-major fp32; values in [-max_level, max_level] (scale[n] = max|W[n, :]| / max_level).
+QuantizedWeights quantize_weights_s8(const float* weight, std::int64_t out, std::int64_t in, int max_level = 127);
 
 // bfloat16 (the upper 16 bits of an fp32) rounded to nearest even; NaN stays NaN.
 std::uint16_t to_bf16(float x) noexcept;

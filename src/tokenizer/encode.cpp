@@ -123,14 +123,7 @@ Encoding Tokenizer::Impl::encode_sequence(std::string_view text, int sequence, s
   Encoding e;
   // About 4 bytes per token in English text.
   const std::size_t expected = std::min(text.size() / 3 + 4, token_limit);
-  e.input_ids.reserve(expected);
-  e.token_type_ids.reserve(expected);
-  e.attention_mask.reserve(expected);
-  e.special_tokens_mask.reserve(expected);
-  e.tokens.reserve(expected);
-  e.word_ids.reserve(expected);
-  e.sequence_ids.reserve(expected);
-  e.byte_offsets.reserve(expected);
+  tokenizer::reserve_tokens(e, expected, /*with_char_offsets=*/false);  // char_offsets come from byte_offsets
   tokenizer::TokenSink sink(e, sequence);
   build_sequence(*this, text, sink, e, token_limit);
   if (ascii) {
@@ -153,15 +146,7 @@ void Tokenizer::Impl::merge_template_simple(Encoding& a, Encoding* b, bool add_s
     if (piece.is_sequence) total += (piece.sequence == 0 ? a : *b).size();
     else if (add_special_tokens) total += post_processor.specials.at(piece.special).ids.size();
   }
-  out.input_ids.reserve(total);
-  out.token_type_ids.reserve(total);
-  out.attention_mask.reserve(total);
-  out.special_tokens_mask.reserve(total);
-  out.tokens.reserve(total);
-  out.word_ids.reserve(total);
-  out.sequence_ids.reserve(total);
-  out.byte_offsets.reserve(total);
-  out.char_offsets.reserve(total);
+  tokenizer::reserve_tokens(out, total);
   for (const TemplatePiece& piece : pieces) {
     if (piece.is_sequence) {
       Encoding& s = piece.sequence == 0 ? a : *b;

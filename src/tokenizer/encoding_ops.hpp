@@ -12,6 +12,19 @@
 
 namespace bertcpp::tokenizer {
 
+// Room for n tokens in every per-token field; char_offsets too unless the caller fills it afterwards.
+inline void reserve_tokens(Encoding& e, std::size_t n, bool with_char_offsets = true) {
+  e.input_ids.reserve(n);
+  e.token_type_ids.reserve(n);
+  e.attention_mask.reserve(n);
+  e.special_tokens_mask.reserve(n);
+  e.tokens.reserve(n);
+  e.word_ids.reserve(n);
+  e.sequence_ids.reserve(n);
+  e.byte_offsets.reserve(n);
+  if (with_char_offsets) e.char_offsets.reserve(n);
+}
+
 // Keeps the first max_len tokens; the rest become overflowing windows of max_len tokens that overlap by
 // `stride` tokens (windows start every max_len - stride tokens; the last one ends at the end). max_len == 0
 // moves everything to a single overflowing entry. Throws InvalidArgumentError when stride >= max_len and

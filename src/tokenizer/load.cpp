@@ -1,9 +1,8 @@
 // Loading a tokenizer.json (tokenizers' format): the sections every family shares (added tokens, post-processor,
 // token names from tokenizer_config.json); the model-specific sections go to the family loader chosen by
-// model.type (load_wordpiece.cpp, load_bpe.cpp).
+// model.type (wordpiece/load.cpp, bpe/load.cpp).
 #include <limits>
 
-#include "common/file_io.hpp"
 #include "tokenizer/loaders.hpp"
 
 namespace bertcpp::tokenizer {
@@ -14,7 +13,7 @@ using nlohmann::json;
 void load_added_tokens(const Fields& f, const json& root, Tokenizer::Impl& impl) {
   auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null()) return;
-  if (!it->is_array()) f.fail("added_tokens", std::string("must be an array, found ") + it->type_name());
+  f.array(*it, "added_tokens");
   for (std::size_t i = 0; i < it->size(); ++i) {
     const json& t = (*it)[i];
     const std::string path = "added_tokens[" + std::to_string(i) + "]";
@@ -38,7 +37,7 @@ std::int32_t special_id(const Fields& f, const json& pair, const std::string& pa
 
 std::vector<TemplatePiece> load_template(const Fields& f, const json& pieces, const std::string& path,
                                          const PostProcessor& pp) {
-  if (!pieces.is_array()) f.fail(path, std::string("must be an array, found ") + pieces.type_name());
+  f.array(pieces, path);
   std::vector<TemplatePiece> out;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const std::string p = path + "[" + std::to_string(i) + "]";
@@ -68,27 +67,12 @@ std::vector<TemplatePiece> load_template(const Fields& f, const json& pieces, co
   return out;
 }
 
-TemplatePiece special_piece(const std::string& token, std::int32_t type_id) {
-  TemplatePiece t;
-  t.special = token;
-  t.type_id = type_id;
-  return t;
-}
-
-TemplatePiece sequence_piece(int sequence, std::int32_t type_id) {
-  TemplatePiece t;
-  t.is_sequence = true;
-  t.sequence = sequence;
-  t.type_id = type_id;
-  return t;
-}
-
 // One post-processor object at `path` ("post_processor" or "post_processor.processors[i]").
 void load_processor(const Fields& f, const json& p, const std::string& path, PostProcessor& pp) {
   const std::string type = f.string(f.require(p, "type", path + ".type"), path + ".type");
   if (type == "Sequence") {
     const json& list = f.require(p, "processors", path + ".processors");
-    if (!list.is_array()) f.fail(path + ".processors", std::string("must be an array, found ") + list.type_name());
+    f.array(list, path + ".processors");
     for (std::size_t i = 0; i < list.size(); ++i)
       load_processor(f, list[i], path + ".processors[" + std::to_string(i) + "]", pp);
     return;
@@ -109,18 +93,14 @@ void load_processor(const Fields& f, const json& p, const std::string& path, Pos
                              f.optional_bool(p, "add_prefix_space", path + ".add_prefix_space", true));
       return;
     }
-    pp.present = true;
-    pp.specials[c.first] = {{c.second}, {c.first}};
-    pp.specials[s.first] = {{s.second}, {s.first}};
-    pp.single = {special_piece(c.first, 0), sequence_piece(0, 0), special_piece(s.first, 0)};
-    pp.pair = {special_piece(c.first, 0), sequence_piece(0, 0), special_piece(s.first, 0), sequence_piece(1, 1),
-               special_piece(s.first, 1)};
+    set_bert_processing(pp, c, s);
     return;
   }
   if (type != "TemplateProcessing") {
-    throw UnsupportedError(f.file() + ": field '" + path + ".type' is '" + type +
-                           "', only TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel and Sequence "
-                           "are supported");
+    f.fail(path + ".type",
+           "is '" + type + "', only TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel and Sequence "
+           "are supported",
+           ErrorCode::unsupported);
   }
   pp.present = true;
   const json& specials = f.require(p, "special_tokens", path + ".special_tokens");
@@ -149,22 +129,9 @@ void load_post_processor(const Fields& f, const json& root, Tokenizer::Impl& imp
   load_processor(f, *it, "post_processor", impl.post_processor);
 }
 
-// A special token in tokenizer_config.json / special_tokens_map.json: "[CLS]" or {"content": "[CLS]", ...}.
-void read_token_field(const Fields& f, const json& cfg, const char* key, std::string& out) {
-  auto it = cfg.find(key);
-  if (it == cfg.end() || it->is_null()) return;
-  if (it->is_object()) {
-    out = f.string(f.require(*it, "content", std::string(key) + ".content"), std::string(key) + ".content");
-  } else {
-    out = f.string(*it, key);
-  }
-}
-
-void read_config_file(const std::filesystem::path& file, Tokenizer::WordPieceOptions& o, bool& has_max,
-                      bool full) {
-  const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
+void read_config_file(const std::filesystem::path& file, const json& cfg, Tokenizer::WordPieceOptions& o,
+                      bool& has_max, bool full) {
   const Fields f(file.string());
-  if (!cfg.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
   for (const char* key : {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}) {
     std::string* target = key == std::string_view("unk_token")   ? &o.unk_token
                           : key == std::string_view("sep_token") ? &o.sep_token
@@ -182,21 +149,12 @@ void read_config_file(const std::filesystem::path& file, Tokenizer::WordPieceOpt
   o.tokenize_chinese_chars =
       f.optional_bool(cfg, "tokenize_chinese_chars", "tokenize_chinese_chars", o.tokenize_chinese_chars);
   if (auto it = cfg.find("never_split"); it != cfg.end() && !it->is_null()) {
-    if (!it->is_array()) f.fail("never_split", std::string("must be an array or null, found ") + it->type_name());
+    f.array(*it, "never_split", "an array or null");
     o.never_split.clear();
     for (std::size_t i = 0; i < it->size(); ++i)
       o.never_split.push_back(f.string((*it)[i], "never_split[" + std::to_string(i) + "]"));
   }
-  if (auto it = cfg.find("model_max_length"); it != cfg.end() && !it->is_null()) {
-    // transformers writes 1e30 (a float) for "no limit"; keep the default then.
-    if (it->is_number_integer()) {
-      o.model_max_length = static_cast<std::size_t>(
-          f.integer(*it, "model_max_length", 1, std::numeric_limits<std::int64_t>::max()));
-      has_max = true;
-    } else if (!it->is_number()) {
-      f.fail("model_max_length", std::string("must be a number, found ") + it->type_name());
-    }
-  }
+  has_max = read_model_max_length(f, cfg, o.model_max_length) || has_max;
 }
 
 // Dispatch on model.type (absent in old WordPiece files).
@@ -210,17 +168,15 @@ std::unique_ptr<const SegmentEncoder> model_from_json(const Fields& f, const jso
   const std::string type = model_type(f, root);
   if (type == "WordPiece") return wordpiece_from_json(f, root);
   if (type == "BPE") return bpe_from_json(f, root);
-  throw UnsupportedError(f.file() + ": field 'model.type' is '" + type + "', only WordPiece and BPE are supported");
+  f.fail("model.type", "is '" + type + "', only WordPiece and BPE are supported", ErrorCode::unsupported);
 }
 
 // transformers passes tokenizer_config.json's add_prefix_space / trim_offsets to its BPE tokenizer classes,
 // which rebuild the ByteLevel pre-tokenizer and the post-processor with them: patch the JSON the same way.
-void apply_byte_level_config(const std::filesystem::path& dir, json& root) {
-  const auto file = dir / "tokenizer_config.json";
-  if (!common::entry_exists(file)) return;
-  const json cfg = parse_json(file, common::kMaxSettingsFileBytes);
-  if (!cfg.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
-  const Fields f(file.string());
+void apply_byte_level_config(const SettingsFiles& settings, json& root) {
+  if (!settings.tokenizer_config) return;
+  const json& cfg = *settings.tokenizer_config;
+  const Fields f(settings.tokenizer_config_file().string());
   const auto patch = [&](json* target, const char* key) {
     if (target == nullptr || !target->is_object() || !cfg.contains(key) || cfg[key].is_null()) return;
     (*target)[key] = f.boolean(cfg[key], key);
@@ -239,6 +195,44 @@ void apply_byte_level_config(const std::filesystem::path& dir, json& root) {
 
 }  // namespace
 
+TemplatePiece special_piece(const std::string& token, std::int32_t type_id) {
+  TemplatePiece t;
+  t.special = token;
+  t.type_id = type_id;
+  return t;
+}
+
+TemplatePiece sequence_piece(int sequence, std::int32_t type_id) {
+  TemplatePiece t;
+  t.is_sequence = true;
+  t.sequence = sequence;
+  t.type_id = type_id;
+  return t;
+}
+
+void set_bert_processing(PostProcessor& pp, const std::pair<std::string, std::int32_t>& cls,
+                         const std::pair<std::string, std::int32_t>& sep) {
+  pp.present = true;
+  pp.specials[cls.first] = {{cls.second}, {cls.first}};
+  pp.specials[sep.first] = {{sep.second}, {sep.first}};
+  // [CLS] A [SEP] and [CLS] A [SEP] B [SEP], type ids 0 then 1.
+  pp.single = {special_piece(cls.first, 0), sequence_piece(0, 0), special_piece(sep.first, 0)};
+  pp.pair = {special_piece(cls.first, 0), sequence_piece(0, 0), special_piece(sep.first, 0), sequence_piece(1, 1),
+             special_piece(sep.first, 1)};
+}
+
+bool read_model_max_length(const Fields& f, const json& cfg, std::size_t& out) {
+  const json* v = f.find(cfg, "model_max_length", "model_max_length");
+  if (!v) return false;
+  // transformers writes 1e30 (a float) for "no limit"; keep the default then.
+  if (!v->is_number_integer()) {
+    f.number(*v, "model_max_length");
+    return false;
+  }
+  out = static_cast<std::size_t>(f.integer(*v, "model_max_length", 1, std::numeric_limits<std::int64_t>::max()));
+  return true;
+}
+
 void set_roberta_processing(PostProcessor& pp, const std::pair<std::string, std::int32_t>& cls,
                             const std::pair<std::string, std::int32_t>& sep, bool trim_offsets, bool add_prefix_space) {
   pp.present = true;
@@ -253,22 +247,46 @@ void set_roberta_processing(PostProcessor& pp, const std::pair<std::string, std:
   pp.retype_overflowing = true;
 }
 
-void read_tokenizer_config(const std::filesystem::path& dir, Tokenizer::WordPieceOptions& options,
+std::string special_token_name(const Fields& f, const json& value, const std::string& path) {
+  if (value.is_object()) return f.string(f.require(value, "content", path + ".content"), path + ".content");
+  return f.string(value, path);
+}
+
+void read_token_field(const Fields& f, const json& cfg, const char* key, std::string& out) {
+  if (const json* v = f.find(cfg, key, key)) out = special_token_name(f, *v, key);
+}
+
+SettingsFiles SettingsFiles::read(const std::filesystem::path& dir) {
+  SettingsFiles s;
+  s.dir = dir;
+  const auto read = [](const std::filesystem::path& file) -> std::optional<json> {
+    if (!common::entry_exists(file)) return std::nullopt;
+    return common::read_json_object(file, common::kMaxSettingsFileBytes);
+  };
+  s.tokenizer_config = read(s.tokenizer_config_file());
+  s.special_tokens_map = read(s.special_tokens_map_file());
+  return s;
+}
+
+void read_tokenizer_config(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options,
                            bool& has_model_max_length) {
   // special_tokens_map.json first; tokenizer_config.json (read second) wins where both name a token.
-  if (common::entry_exists(dir / "special_tokens_map.json"))
-    read_config_file(dir / "special_tokens_map.json", options, has_model_max_length, false);
-  if (common::entry_exists(dir / "tokenizer_config.json"))
-    read_config_file(dir / "tokenizer_config.json", options, has_model_max_length, true);
+  if (settings.special_tokens_map)
+    read_config_file(settings.special_tokens_map_file(), *settings.special_tokens_map, options, has_model_max_length,
+                     false);
+  if (settings.tokenizer_config)
+    read_config_file(settings.tokenizer_config_file(), *settings.tokenizer_config, options, has_model_max_length,
+                     true);
 }
 
 std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(const std::filesystem::path& file,
                                                            const std::filesystem::path* config_dir) {
-  json root = parse_json(file);
+  json root = common::read_json_object(file, common::kMaxTokenizerFileBytes);
   const Fields f(file.string());
-  if (!root.is_object()) throw FormatError(file.string() + ": expected a JSON object at the top level");
+  const std::optional<SettingsFiles> settings =
+      config_dir ? std::optional<SettingsFiles>(SettingsFiles::read(*config_dir)) : std::nullopt;
   const bool bpe = model_type(f, root) == "BPE";
-  if (bpe && config_dir) apply_byte_level_config(*config_dir, root);
+  if (bpe && settings) apply_byte_level_config(*settings, root);
   auto impl = std::make_shared<Tokenizer::Impl>();
   impl->source = file.string();
   impl->model = model_from_json(f, root);
@@ -287,7 +305,7 @@ std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(const std::filesystem
     names.mask_token = roberta.mask_token;
   }
   bool has_max = false;
-  if (config_dir) read_tokenizer_config(*config_dir, names, has_max);
+  if (settings) read_tokenizer_config(*settings, names, has_max);
   if (!config_dir && impl->post_processor.present && !impl->post_processor.single.empty()) {
     const auto& single = impl->post_processor.single;
     if (!single.front().is_sequence) names.cls_token = single.front().special;

@@ -4,8 +4,8 @@
 // ...), hands every stretch of plain text between them to its SegmentEncoder, then applies truncation, the
 // post-processor template and padding. A SegmentEncoder owns everything specific to one tokenizer family:
 //
-//   WordPieceEncoder  (wordpiece_encoder.hpp)  BertNormalizer -> BertPreTokenizer -> WordPiece; WordPiece decoder
-//   BpeEncoder        (bpe_encoder.hpp)        ByteLevel pre-tokenizer -> byte-level BPE;    ByteLevel decoder
+//   WordPieceEncoder  (wordpiece/encoder.hpp)  BertNormalizer -> BertPreTokenizer -> WordPiece; WordPiece decoder
+//   BpeEncoder        (bpe/encoder.hpp)        ByteLevel pre-tokenizer -> byte-level BPE;    ByteLevel decoder
 //
 // Contract for an implementation:
 // - encode() is called once per plain segment (one virtual call per segment, none per token). It appends the
@@ -85,6 +85,9 @@ class SegmentEncoder {
   // a non-space byte, gives the same tokens as one call (the pre-tokenizer splits there and no normalization
   // looks across it). Truncation then tokenizes a long text piece by piece and stops once enough tokens exist.
   virtual bool splits_before_spaces() const noexcept { return false; }
+  // Whether the model marks a word's continuation tokens with a prefix ("##" of WordPiece); transformers' token
+  // classification pipeline tells subwords by it.
+  virtual bool has_continuing_subword_prefix() const noexcept { return false; }
 };
 
 }  // namespace bertcpp::tokenizer

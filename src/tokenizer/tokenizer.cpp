@@ -6,7 +6,7 @@
 #include "bertcpp/error.hpp"
 #include "common/file_io.hpp"
 #include "tokenizer/encoding_ops.hpp"
-#include "tokenizer/sentencepiece_encoder.hpp"
+#include "tokenizer/sentencepiece/encoder.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/tokenizer_files.hpp"
 
@@ -59,7 +59,8 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
     throw IoError(dir.string() + ": not a directory (expected a model directory with tokenizer.json or vocab.txt)");
   }
   // The files transformers would use, in its order of preference.
-  // A SentencePiece model file decides over tokenizer.json: it is read through the sentencepiece library.
+  // A SentencePiece model file decides over tokenizer.json (transformers' tokenizer.json for ALBERT / XLM-R is its
+  // conversion of the same file; the parity fixtures check that both give the same outputs).
   if (auto model = tokenizer::find_sentencepiece_model(dir)) return Tokenizer(tokenizer::load_sentencepiece(dir, *model));
   const auto json = dir / "tokenizer.json";
   if (common::entry_exists(json)) return Tokenizer(tokenizer::load_tokenizer_json(json, &dir));
@@ -67,14 +68,14 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   if (common::entry_exists(vocab)) {
     WordPieceOptions options;
     bool has_max = false;
-    tokenizer::read_tokenizer_config(dir, options, has_max);
+    tokenizer::read_tokenizer_config(tokenizer::SettingsFiles::read(dir), options, has_max);
     return Tokenizer(tokenizer::load_vocab(vocab, options));
   }
   const auto vocab_json = dir / "vocab.json", merges = dir / "merges.txt";
   if (common::entry_exists(vocab_json) && common::entry_exists(merges)) {
     BpeOptions options;
     bool has_max = false;
-    tokenizer::read_bpe_config(dir, options, has_max);
+    tokenizer::read_bpe_config(tokenizer::SettingsFiles::read(dir), options, has_max);
     return Tokenizer(tokenizer::load_bpe_files(vocab_json, merges, options));
   }
   throw IoError(dir.string() + ": no tokenizer files found (expected tokenizer.json, vocab.txt, or vocab.json "

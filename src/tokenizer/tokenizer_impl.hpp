@@ -87,15 +87,16 @@ struct Tokenizer::Impl {
   const std::string* id_to_token(std::int32_t id) const;
 };
 
+// A loaded Tokenizer's internals, for the library's own layers (heads read the model pipeline's properties).
+struct TokenizerInternals {
+  static const Tokenizer::Impl& impl(const Tokenizer& t) { return *t.impl_; }
+};
+
 namespace tokenizer {
 std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(const std::filesystem::path& file,
                                                            const std::filesystem::path* config_dir);
 std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& vocab_txt,
                                                   const Tokenizer::WordPieceOptions& options);
-// tokenizer_config.json / special_tokens_map.json in dir, read into options (fields that are absent keep
-// their values).
-void read_tokenizer_config(const std::filesystem::path& dir, Tokenizer::WordPieceOptions& options,
-                           bool& has_model_max_length);
 }  // namespace tokenizer
 
 }  // namespace bertcpp

@@ -40,10 +40,6 @@ constexpr std::string_view kConfigName = "config.json";
 constexpr std::string_view kSingleName = "model.safetensors";
 constexpr std::string_view kIndexName = "model.safetensors.index.json";
 
-nlohmann::json read_json(const std::filesystem::path& path) {
-  return common::read_json_file(path, common::kMaxSettingsFileBytes);
-}
-
 // TF-converted checkpoints store LayerNorm scale/shift as gamma/beta.
 std::optional<std::string> legacy_name(std::string_view name) {
   constexpr std::string_view weight = "LayerNorm.weight", bias = "LayerNorm.bias";
@@ -78,7 +74,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& dir) {
 
   Checkpoint ck;
   ck.dir_ = dir;
-  ck.config_ = read_json(dir / kConfigName);
+  ck.config_ = common::read_json_file(dir / kConfigName, common::kMaxSettingsFileBytes);
 
   // transformers prefers the single file when both are present.
   if (common::entry_exists(dir / kSingleName)) {
@@ -92,8 +88,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& dir) {
 
   ck.weights_name_ = kIndexName;
   const std::string index_file(kIndexName);
-  const nlohmann::json index = read_json(dir / kIndexName);
-  if (!index.is_object()) throw FormatError(index_file + ": expected a JSON object, found " + index.type_name());
+  const nlohmann::json index = common::read_json_object(dir / kIndexName, common::kMaxSettingsFileBytes);
   const auto map_it = index.find("weight_map");
   if (map_it == index.end()) throw FormatError(index_file + ": no \"weight_map\"");
   if (!map_it->is_object())

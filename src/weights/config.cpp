@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "bertcpp/error.hpp"
-#include "common/json_io.hpp"
+#include "common/json_fields.hpp"
 #include "weights/model_spec.hpp"
 
 namespace bertcpp::weights {
@@ -18,72 +18,36 @@ namespace bertcpp::weights {
 namespace {
 
 
+// config.json's fields through common::Fields, bound to the config object; ConfigError worded as config.json
+// errors have always been ("field 'hidden_size' has type string ("384"), expected an integer").
 class Fields {
  public:
   Fields(const nlohmann::json& json, const std::filesystem::path& file)
-      : json_(json), file_(file.filename().string()) {}
+      : json_(json), f_(file.filename().string(), ErrorCode::config, common::Fields::Wording::has_type) {}
 
-  [[noreturn]] void fail_config(std::string_view field, const std::string& what) const {
-    throw ConfigError(file_ + ": field '" + std::string(field) + "' " + what);
-  }
+  [[noreturn]] void fail_config(std::string_view field, const std::string& what) const { f_.fail(field, what); }
   [[noreturn]] void fail_unsupported(std::string_view field, const std::string& what) const {
-    throw UnsupportedError(file_ + ": field '" + std::string(field) + "' " + what);
+    f_.fail(field, what, ErrorCode::unsupported);
   }
-
   // The value, or nullptr when absent or JSON null (transformers treats null as "use the default").
-  const nlohmann::json* get(std::string_view field) const {
-    const auto it = json_.find(field);
-    if (it == json_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  std::int64_t required_int(std::string_view field) const {
-    const nlohmann::json* v = get(field);
-    if (!v) fail_config(field, "is missing");
-    return to_int(field, *v);
-  }
-
+  const nlohmann::json* get(std::string_view field) const { return f_.find(json_, field, field); }
+  std::int64_t required_int(std::string_view field) const { return f_.required_int(json_, field, field); }
   std::int64_t optional_int(std::string_view field, std::int64_t fallback) const {
-    const nlohmann::json* v = get(field);
-    return v ? to_int(field, *v) : fallback;
+    return f_.optional_int(json_, field, field, fallback);
   }
-
   std::string optional_string(std::string_view field, std::string fallback) const {
-    const nlohmann::json* v = get(field);
-    if (!v) return fallback;
-    if (!v->is_string()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected a string");
-    return v->get<std::string>();
+    return f_.optional_string(json_, field, field, std::move(fallback));
   }
-
   bool optional_bool(std::string_view field, bool fallback) const {
-    const nlohmann::json* v = get(field);
-    if (!v) return fallback;
-    if (!v->is_boolean()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected true or false");
-    return v->get<bool>();
+    return f_.optional_bool(json_, field, field, fallback);
   }
-
   double optional_number(std::string_view field, double fallback) const {
-    const nlohmann::json* v = get(field);
-    if (!v) return fallback;
-    if (!v->is_number()) fail_config(field, "has type " + std::string(v->type_name()) + ", expected a number");
-    return v->get<double>();
+    return f_.optional_number(json_, field, field, fallback);
   }
 
  private:
-  std::int64_t to_int(std::string_view field, const nlohmann::json& v) const {
-    if (v.is_number_unsigned()) {
-      const auto u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        fail_config(field, "= " + common::brief_json(v) + " is out of range");
-      return static_cast<std::int64_t>(u);
-    }
-    if (v.is_number_integer()) return v.get<std::int64_t>();
-    fail_config(field, "has type " + std::string(v.type_name()) + " (" + common::brief_json(v, 40) +
-                           "), expected an integer");
-  }
-
   const nlohmann::json& json_;
-  std::string file_;
+  common::Fields f_;
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Fuzz target: a SentencePiece model proto: bertcpp's own proto reader, then the whole load (which hands the
 // model to the sentencepiece library) as ALBERT and as XLM-R, and a few segmentations.
 #include "fuzz_util.hpp"
-#include "tokenizer/sentencepiece_model.hpp"
-#include "tokenizer/sentencepiece_proto.hpp"
+#include "tokenizer/sentencepiece/model.hpp"
+#include "tokenizer/sentencepiece/proto.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bertcpp;
