@@ -6,7 +6,7 @@
 
 #include "bertcpp/error.hpp"
 #include "test_util.hpp"
-#include "tokenizer/sentencepiece_model.hpp"
+#include "tokenizer/sentencepiece/model.hpp"
 #include "weights_test_writer.hpp"
 
 namespace bertcpp {

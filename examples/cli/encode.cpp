@@ -40,8 +40,10 @@ struct PendingLine {
 };
 
 // A record with "text" (and optionally "text_pair") instead of "input_ids" is tokenized with the model
-// directory's tokenizer: special tokens added, truncated (longest_first) to max_position_embeddings.
-// Returns nullopt for a token-id record, which parse_token_record() then reads.
+// directory's tokenizer: special tokens added, truncated (longest_first) to max_sequence_length; an empty
+// text_pair is no pair (as transformers 5). The encoder is fed what transformers 5 feeds this model type
+// (Batch::add(encoding, config): token types only when config.feeds_token_type_ids - not for ALBERT, RoBERTa,
+// XLM-R, DistilBERT). Returns nullopt for a token-id record, which parse_token_record() then reads.
 std::optional<TokenRecord> text_record(const nlohmann::json& json, const BertModel& model) {
   if (!json.is_object() || json.contains("input_ids") || !json.contains("text")) return std::nullopt;
   const auto& text = json.at("text");
@@ -51,16 +53,21 @@ std::optional<TokenRecord> text_record(const nlohmann::json& json, const BertMod
     throw InvalidArgumentError("\"text_pair\" must be a string or null");
   }
   if (!model.has_tokenizer()) {
-    throw InvalidArgumentError("the model directory has no tokenizer (tokenizer.json or vocab.txt): give \"input_ids\"");
+    throw InvalidArgumentError("the model directory has no tokenizer (tokenizer.json, vocab.txt, vocab.json + "
+                               "merges.txt, spiece.model or sentencepiece.bpe.model): give \"input_ids\"");
   }
   bertcpp::EncodeOptions options;
   options.truncation = Truncation::longest_first;
   options.max_length = static_cast<std::size_t>(model.config().max_sequence_length);
   const std::string first = text.get<std::string>();
-  Encoding enc = pair != json.end() && pair->is_string()
-                     ? model.tokenizer().encode(first, pair->get<std::string>(), options)
-                     : model.tokenizer().encode(first, options);
-  return TokenRecord{std::move(enc.input_ids), std::move(enc.token_type_ids), {}};
+  const bool has_pair = pair != json.end() && pair->is_string() && !pair->get_ref<const std::string&>().empty();
+  const Encoding enc = has_pair ? model.tokenizer().encode(first, pair->get<std::string>(), options)
+                                : model.tokenizer().encode(first, options);
+  Batch fed;
+  fed.add(enc, model.config());
+  return TokenRecord{std::move(fed.input_ids[0]), fed.token_type_ids.empty() ? std::vector<std::int32_t>{}
+                                                                              : std::move(fed.token_type_ids[0]),
+                     {}};
 }
 
 class Encoder {

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/model_access.hpp"
 #include "app.hpp"
 
 namespace {
@@ -61,7 +62,14 @@ int main(int argc, char** argv) {
 
   try {
     for (const auto& subcommand : subcommands) {
-      if (subcommand.app->parsed()) return subcommand.run();
+      if (!subcommand.app->parsed()) continue;
+      const int status = subcommand.run();
+      // Diagnostic (docs/cli.md): how many encoder passes the command ran, e.g. one per window batch for
+      // `ner --logits` / `qa --logits`.
+      if (std::getenv("BERTCPP_REPORT_ENCODER_PASSES")) {
+        std::cerr << "bertcpp: encoder passes: " << bertcpp::internal::encoder_passes() << '\n';
+      }
+      return status;
     }
   } catch (const std::exception& e) {
     std::cerr << "bertcpp: internal error: " << e.what() << '\n';

@@ -103,10 +103,12 @@ int run_ner(NerCliOptions options) {
     std::vector<std::string> out;
     for (const TextRecord& r : records) {
       const std::string text = required_string(r.fields, "text");
-      const auto entities = ner->recognize(text, ner_options);
-      std::optional<Tensor> logits;
-      if (options.logits) logits = ner->logits(text, ner_options);
-      out.push_back(format(entities, logits ? &*logits : nullptr, options.aggregation, options.precision));
+      if (options.logits) {  // entities and logits from one encoder pass
+        const TokenClassifier::Recognition r = ner->recognize_with_logits(text, ner_options);
+        out.push_back(format(r.entities, &r.logits, options.aggregation, options.precision));
+      } else {
+        out.push_back(format(ner->recognize(text, ner_options), nullptr, options.aggregation, options.precision));
+      }
     }
     return out;
   });

@@ -73,10 +73,12 @@ int run_qa(QaCliOptions options) {
     for (const TextRecord& r : records) {
       const std::string question = required_string(r.fields, "question");
       const std::string context = required_string(r.fields, "context");
-      const auto answers = qa->answer(question, context, options.qa);
-      std::optional<QuestionAnswerer::Logits> logits;
-      if (options.logits) logits = qa->logits(question, context, options.qa);
-      out.push_back(format(answers, logits ? &*logits : nullptr, options.precision));
+      if (options.logits) {  // answers and logits from one encoder pass
+        const QuestionAnswerer::Result r = qa->answer_with_logits(question, context, options.qa);
+        out.push_back(format(r.answers, &r.logits, options.precision));
+      } else {
+        out.push_back(format(qa->answer(question, context, options.qa), nullptr, options.precision));
+      }
     }
     return out;
   });

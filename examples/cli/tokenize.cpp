@@ -62,7 +62,12 @@ std::string tokenize_line(const Tokenizer& tokenizer, const std::string& line, c
     const auto pair = json.find("text_pair");
     if (pair != json.end() && !pair->is_null()) {
       if (!pair->is_string()) throw InvalidArgumentError("\"text_pair\" must be a string or null");
-      return encoding_json(tokenizer.encode(text->get<std::string>(), pair->get<std::string>(), options)).dump();
+      // An empty text_pair is no pair, as transformers 5's tokenizer(text, text_pair="") (it tests the pair for
+      // truth): [CLS] text [SEP]. (Tokenizer::encode(text, "") keeps an empty second segment, as the tokenizers
+      // library does.)
+      if (!pair->get_ref<const std::string&>().empty()) {
+        return encoding_json(tokenizer.encode(text->get<std::string>(), pair->get<std::string>(), options)).dump();
+      }
     }
     return encoding_json(tokenizer.encode(text->get<std::string>(), options)).dump();
   }

@@ -33,6 +33,10 @@
 
 namespace bertcpp {
 
+namespace internal {
+struct ModelAccess;  // the task heads' view of a loaded model (src/api/model_access.hpp)
+}  // namespace internal
+
 // How the position id of each token is made (transformers' rule for the model type).
 enum class PositionIds {
   // BERT, ALBERT, ELECTRA, DistilBERT: the token's index in its (padded) input row, 0, 1, 2, ...
@@ -70,6 +74,11 @@ struct ModelConfig {
   std::int64_t num_hidden_groups = 1;
   std::int64_t inner_group_num = 1;
   PositionIds position_ids = PositionIds::token_index;
+  // Whether the model type's inputs include token_type_ids, as transformers 5's tokenizer of that type returns
+  // them (model_input_names): true for BERT and ELECTRA; false for RoBERTa, XLM-R, ALBERT and DistilBERT, whose
+  // encoder then runs with segment id 0 everywhere, even for a text pair. forward(texts), add_encoding() and
+  // every pipeline follow it; forward(batch) uses whatever token_type_ids the batch holds.
+  bool feeds_token_type_ids = true;
   // DistilBERT: the position table is the fixed sinusoidal one; used when the checkpoint does not store it.
   bool sinusoidal_pos_embds = false;
   // The longest sequence forward() accepts (and forward(texts) truncates to): max_position_embeddings, or
@@ -91,7 +100,8 @@ struct LoadOptions {
   // output: config().layers_run() + 1 tensors, as transformers' output_hidden_states (for ALBERT one per
   // inner layer run: num_hidden_layers * inner_group_num + 1).
   bool hidden_states = false;
-  // Load the tokenizer of the checkpoint directory too (tokenizer.json, else vocab.txt), when there is one.
+  // Load the tokenizer of the checkpoint directory too, when it has one of the files Tokenizer::load reads
+  // (tokenizer.json, vocab.txt, vocab.json + merges.txt, spiece.model, sentencepiece.bpe.model).
   bool tokenizer = true;
   // Arithmetic of the encoder's matrix products (see bertcpp/compute.hpp); heads with large products (the
   // fill-mask vocabulary projection) follow it. bf16 on a CPU without AVX512-BF16/AMX: load() throws
@@ -116,6 +126,9 @@ struct Batch {
   // it must then be given (or left empty, meaning defaults) consistently - see forward() validation.
   void add(std::vector<std::int32_t> ids, std::vector<std::int32_t> type_ids = {},
            std::vector<std::int32_t> mask = {});
+  // Appends a tokenizer's encoding as transformers 5 feeds it to a model of `config`'s type: input_ids, the
+  // attention_mask, and token_type_ids only when config.feeds_token_type_ids (else the segment ids stay 0).
+  void add(const Encoding& encoding, const ModelConfig& config);
 
   // A batch from padded row-major [batch, seq_len] arrays, as a Python caller would hand them over.
   // token_type_ids and attention_mask may be null.
@@ -151,7 +164,8 @@ class BertModel {
   // config().max_sequence_length. Position ids follow config().position_ids.
   EncoderOutput forward(const Batch& batch) const;
 
-  // Tokenizes each text (special tokens added, truncated to config().max_sequence_length) and runs forward().
+  // Tokenizes each text (special tokens added, truncated to config().max_sequence_length) and runs forward(),
+  // with token types as Batch::add(encoding, config) feeds them.
   // Throws InvalidArgumentError when the model has no tokenizer.
   EncoderOutput forward(std::span<const std::string> texts) const;
 
@@ -176,6 +190,7 @@ class BertModel {
   struct Impl;
 
  private:
+  friend struct internal::ModelAccess;
   explicit BertModel(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };

@@ -17,9 +17,20 @@
 //   auto rtd = bertcpp::ReplacedTokenDetector::load("electra-small-discriminator");
 //   for (const auto& t : rtd.detect("The chef ate the meal.")) if (t.replaced) std::cout << t.token << '\n';
 //
-// Each pipeline loads the encoder, the tokenizer and its head's tensors from one Hugging Face checkpoint
-// directory. Character offsets (start, end) are code-point indices into the caller's text, as Python reports;
-// byte offsets are given next to them. Pipelines are immutable after load; every const member is thread-safe.
+// X::load(dir, options) loads the encoder, the tokenizer and the head's tensors from one Hugging Face checkpoint
+// directory. X::load(model, dir) attaches the head of `dir` to an already loaded BertModel instead: the encoder's
+// weights, its oneDNN engine, GEMM cache and workspaces are shared, not loaded again, so several heads on one model
+// hold one copy of the encoder (dir must hold the head's tensors and a config.json of the same model_type; the
+// model must have its tokenizer). Results are the same either way.
+//
+//   const auto model = bertcpp::BertModel::load("bert-multitask");    // copies of a BertModel share its weights
+//   auto clf = bertcpp::SequenceClassifier::load(model, "bert-multitask/sentiment");  // head tensors + config.json
+//   auto ner = bertcpp::TokenClassifier::load(model, "bert-multitask/ner");
+//
+// Every head runs on the encoder's packed output (the real tokens of the batch back to back) in one encoder pass
+// per batch of inputs; recognize_with_logits / answer_with_logits give the results and the raw logits of the same
+// pass. Character offsets (start, end) are code-point indices into the caller's text, as Python reports; byte
+// offsets are given next to them. Pipelines are immutable after load; every const member is thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -64,6 +75,8 @@ struct Classification {
 class SequenceClassifier {
  public:
   static SequenceClassifier load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static SequenceClassifier load(const BertModel& model, const std::filesystem::path& dir);
   Classification classify(std::string_view text, const ClassifyOptions& options = {}) const;
   Classification classify(std::string_view text, std::string_view text_pair, const ClassifyOptions& options = {}) const;
   std::vector<Classification> classify_batch(std::span<const std::string> texts, const ClassifyOptions& options = {}) const;
@@ -103,9 +116,17 @@ struct NerOptions {
 class TokenClassifier {
  public:
   static TokenClassifier load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static TokenClassifier load(const BertModel& model, const std::filesystem::path& dir);
   std::vector<Entity> recognize(std::string_view text, const NerOptions& options = {}) const;
   // Raw per-token logits [windows, tokens, num_labels] (windows as recognize() makes them; padded with zeros).
   Tensor logits(std::string_view text, const NerOptions& options = {}) const;
+  // Both from one encoder pass per window batch: what recognize() and logits() return.
+  struct Recognition {
+    std::vector<Entity> entities;
+    Tensor logits;  // [windows, tokens, num_labels]
+  };
+  Recognition recognize_with_logits(std::string_view text, const NerOptions& options = {}) const;
   const std::vector<std::string>& labels() const noexcept;
   struct Impl;
 
@@ -140,6 +161,8 @@ struct Answer {
 class QuestionAnswerer {
  public:
   static QuestionAnswerer load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static QuestionAnswerer load(const BertModel& model, const std::filesystem::path& dir);
   // Best first; an impossible answer (when allowed and most likely) is {score, 0, 0, ""}.
   std::vector<Answer> answer(std::string_view question, std::string_view context, const QaOptions& options = {}) const;
   // Raw start and end logits, [windows, tokens] each (padded windows are padded with zeros).
@@ -147,6 +170,12 @@ class QuestionAnswerer {
     Tensor start_logits, end_logits;
   };
   Logits logits(std::string_view question, std::string_view context, const QaOptions& options = {}) const;
+  // Both from one encoder pass per window batch: what answer() and logits() return.
+  struct Result {
+    std::vector<Answer> answers;
+    Logits logits;
+  };
+  Result answer_with_logits(std::string_view question, std::string_view context, const QaOptions& options = {}) const;
   struct Impl;
 
  private:
@@ -172,6 +201,8 @@ struct MaskPrediction {
 class FillMask {
  public:
   static FillMask load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static FillMask load(const BertModel& model, const std::filesystem::path& dir);
   // One list per mask token in the text (in order); InvalidArgumentError when the text has none.
   std::vector<std::vector<MaskPrediction>> fill(std::string_view text, const FillMaskOptions& options = {}) const;
   // Raw vocabulary logits at each mask position: [masks, vocab_size].
@@ -206,6 +237,8 @@ class NextSentencePredictor {
   // A BERT checkpoint with cls.seq_relationship; UnsupportedError for other model types (ALBERT's pretraining
   // task is sentence order: SentenceOrderPredictor).
   static NextSentencePredictor load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static NextSentencePredictor load(const BertModel& model, const std::filesystem::path& dir);
   NextSentence predict(std::string_view first, std::string_view second) const;
   struct Impl;
 
@@ -233,6 +266,8 @@ class SentenceEmbedder {
   // Reads modules.json, 1_Pooling/config.json (or the Pooling module's folder), sentence_bert_config.json; a
   // plain checkpoint without them gets mean pooling, no normalization, max_seq_length = model_max_length.
   static SentenceEmbedder load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static SentenceEmbedder load(const BertModel& model, const std::filesystem::path& dir);
   // [texts, hidden], as SentenceTransformer.encode.
   Tensor encode(std::span<const std::string> texts, const EmbedOptions& options = {}) const;
   Tensor encode(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
@@ -266,8 +301,10 @@ class ReplacedTokenDetector {
  public:
   // An ELECTRA discriminator checkpoint (discriminator_predictions.dense and .dense_prediction).
   static ReplacedTokenDetector load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static ReplacedTokenDetector load(const BertModel& model, const std::filesystem::path& dir);
   // Every token of the encoded text in order, special tokens included; a text longer than the model's window
-  // (min(model_max_length, the encoder's longest input)) is truncated, as tokenizer(text, truncation=True).
+  // (min(model_max_length, ModelConfig::max_sequence_length)) is truncated, as tokenizer(text, truncation=True).
   std::vector<TokenJudgement> detect(std::string_view text) const;
   struct Impl;
 
@@ -287,6 +324,8 @@ class SentenceOrderPredictor {
  public:
   // An ALBERT checkpoint with sop_classifier.classifier (AlbertForPreTraining) and its pooler.
   static SentenceOrderPredictor load(const std::filesystem::path& dir, const LoadOptions& options = {});
+  // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
+  static SentenceOrderPredictor load(const BertModel& model, const std::filesystem::path& dir);
   // [CLS] A [SEP] B [SEP], truncated longest-first to the model's window. As transformers 5 runs
   // model(**tokenizer(first, second)): its ALBERT tokenizer returns no token_type_ids, so every segment id is 0.
   SentenceOrder predict(std::string_view first, std::string_view second) const;

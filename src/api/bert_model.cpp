@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -10,10 +11,11 @@
 #include "api/onednn_cache.hpp"
 #include "common/omp_threads.hpp"
 #include "common/profile.hpp"
-#include "common/file_io.hpp"
+#include "api/model_access.hpp"
 #include "encoder/bert_encoder.hpp"
 #include "encoder/packing.hpp"
 #include "encoder/workspace.hpp"
+#include "tokenizer/tokenizer_files.hpp"
 #include "weights/checkpoint.hpp"
 #include "weights/config.hpp"
 #include "weights/layout.hpp"
@@ -22,6 +24,7 @@
 namespace bertcpp {
 
 struct BertModel::Impl {
+  std::filesystem::path dir;  // the checkpoint directory (its tokenizer's files)
   LoadOptions options;
   ModelConfig config;
   kernels::DnnlContext dnnl;  // referenced by every Linear: the Impl never moves (it lives in a shared_ptr)
@@ -42,6 +45,11 @@ void Batch::add(std::vector<std::int32_t> ids, std::vector<std::int32_t> type_id
     attention_mask.resize(before);
     attention_mask.push_back(std::move(mask));
   }
+}
+
+void Batch::add(const Encoding& encoding, const ModelConfig& config) {
+  add(encoding.input_ids, config.feeds_token_type_ids ? encoding.token_type_ids : std::vector<std::int32_t>{},
+      encoding.attention_mask);
 }
 
 Batch Batch::from_padded(std::int64_t batch, std::int64_t seq_len, const std::int64_t* ids,
@@ -69,6 +77,58 @@ Batch Batch::from_padded(std::int64_t batch, std::int64_t seq_len, const std::in
   return out;
 }
 
+namespace internal {
+
+struct ModelAccess {
+  static const BertModel::Impl& impl(const BertModel& model) { return *model.impl_; }
+};
+
+namespace {
+std::atomic<std::size_t> g_encoders_loaded{0}, g_encoder_passes{0};
+}  // namespace
+
+std::size_t encoders_loaded() noexcept { return g_encoders_loaded.load(); }
+std::size_t encoder_passes() noexcept { return g_encoder_passes.load(); }
+
+float* grow(common::AlignedVector<float>& buffer, std::size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+const kernels::DnnlContext& dnnl_context(const BertModel& model) { return ModelAccess::impl(model).dnnl; }
+const std::filesystem::path& model_dir(const BertModel& model) { return ModelAccess::impl(model).dir; }
+
+void run_packed(const BertModel& model, const Batch& batch, bool pooled,
+                const std::function<void(const PackedOutput&)>& head) {
+  const BertModel::Impl& m = ModelAccess::impl(model);
+  encoder::validate(batch, m.config);
+  const common::OmpThreadsScope threads(m.options.threads);
+  auto ws = m.workspaces.acquire();
+  {
+    common::StageTimer timer(common::Stage::pack);
+    encoder::pack(batch, m.config, ws->packed);
+  }
+  m.encoder->run(*ws);
+  g_encoder_passes.fetch_add(1);
+  const std::int64_t H = m.config.hidden_size;
+  PackedOutput out;
+  out.hidden = ws->hidden.data();
+  out.offsets = ws->packed.offsets;
+  out.columns = ws->packed.columns;
+  out.hidden_size = H;
+  if (pooled) {
+    float* pooled_rows = grow(ws->pooled, static_cast<std::size_t>(ws->packed.batch() * H));
+    m.encoder->pool(*ws, pooled_rows);
+    out.pooled = pooled_rows;
+  }
+  kernels::GemmExec exec{dnnl::stream(m.dnnl.engine), &ws->scratchpad};
+  out.exec = &exec;
+  out.workspace = &*ws;
+  head(out);
+}
+
+}  // namespace internal
+
 namespace {
 
 void select_prefix(weights::Checkpoint& checkpoint, const weights::CheckpointLayout& layout) {
@@ -85,15 +145,17 @@ BertModel BertModel::load(const std::filesystem::path& dir, const LoadOptions& o
   api::limit_onednn_primitive_cache();
   auto checkpoint = weights::Checkpoint::open(dir);
   auto impl = std::make_shared<Impl>();
+  impl->dir = dir;
   impl->options = options;
   impl->config = weights::parse_config(checkpoint.config(), dir / "config.json");
   const weights::CheckpointLayout layout = weights::checkpoint_layout(impl->config);
   select_prefix(checkpoint, layout);
   impl->encoder.emplace(impl->dnnl, checkpoint, impl->config, layout, options.pooler_output, options.compute);
+  internal::g_encoders_loaded.fetch_add(1);
   impl->load_warnings = weights::unused_tensor_warnings(checkpoint, layout, impl->config);
-  if (options.tokenizer && (common::entry_exists(dir / "tokenizer.json") || common::entry_exists(dir / "vocab.txt"))) {
-    impl->tokenizer.emplace(Tokenizer::load(dir));
-  }
+  // Every file kind Tokenizer::load reads (tokenizer.json, vocab.txt, vocab.json + merges.txt, spiece.model,
+  // sentencepiece.bpe.model).
+  if (options.tokenizer && tokenizer::has_tokenizer_files(dir)) impl->tokenizer.emplace(Tokenizer::load(dir));
   if (options.on_warning)
     for (const std::string& warning : impl->load_warnings) options.on_warning(warning);
   return BertModel(std::move(impl));
@@ -128,6 +190,7 @@ EncoderOutput BertModel::forward(const Batch& batch) const {
     };
   }
   m.encoder->run(*ws, sink);
+  internal::g_encoder_passes.fetch_add(1);
 
   {
     common::StageTimer timer(common::Stage::unpack);
@@ -146,19 +209,17 @@ EncoderOutput BertModel::forward(std::span<const std::string> texts) const {
   EncodeOptions options;
   options.truncation = Truncation::longest_first;
   options.max_length = static_cast<std::size_t>(impl_->config.max_sequence_length);
-  const bool token_types = impl_->config.type_vocab_size > 0;  // DistilBERT's tokenizer makes none
   Batch batch;
-  for (const auto& text : texts) {
-    Encoding enc = tok.encode(text, options);
-    batch.add(std::move(enc.input_ids), token_types ? std::move(enc.token_type_ids) : std::vector<std::int32_t>{});
-  }
+  for (const auto& text : texts) batch.add(tok.encode(text, options), impl_->config);
   return forward(batch);
 }
 
 bool BertModel::has_tokenizer() const noexcept { return impl_->tokenizer.has_value(); }
 
 const Tokenizer& BertModel::tokenizer() const {
-  if (!impl_->tokenizer) throw InvalidArgumentError("this model was loaded without a tokenizer (no tokenizer.json or vocab.txt)");
+  if (!impl_->tokenizer) throw InvalidArgumentError("this model was loaded without a tokenizer (LoadOptions::tokenizer false, or no "
+                               "tokenizer.json, vocab.txt, vocab.json + merges.txt, spiece.model or "
+                               "sentencepiece.bpe.model in its directory)");
   return *impl_->tokenizer;
 }
 

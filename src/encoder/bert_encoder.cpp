@@ -10,21 +10,24 @@
 #include <omp.h>
 
 #include "bertcpp/error.hpp"
+#include "kernels/activation.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/layer_norm.hpp"
 #include "common/profile.hpp"
 #include "encoder/packing.hpp"
+#include "weights/model_spec.hpp"
 
 namespace bertcpp::encoder {
 namespace {
 
+// hidden_act through the one name -> Activation mapping (weights/model_spec.hpp), as a fused epilogue.
 kernels::Epilogue activation_epilogue(const std::string& act) {
-  if (act == "gelu") return kernels::Epilogue::gelu_erf;
-  if (act == "gelu_new" || act == "gelu_pytorch_tanh") return kernels::Epilogue::gelu_tanh;
-  if (act == "relu") return kernels::Epilogue::relu;
-  if (act == "silu" || act == "swish") return kernels::Epilogue::silu;
-  throw UnsupportedError("config.json: hidden_act '" + act +
-                         "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu)");
+  Activation activation = Activation::none;
+  if (!weights::activation_from_name(act, activation)) {
+    throw UnsupportedError("config.json: hidden_act '" + act + "' is not supported (supported: " +
+                           std::string(weights::kActivationNames) + ")");
+  }
+  return kernels::epilogue_of(activation);
 }
 
 template <typename Vector>

@@ -22,6 +22,8 @@ struct Workspace {
   common::AlignedVector<float> intermediate;  // [tokens, intermediate]
   common::AlignedVector<float> attention;     // attention scratch: [threads, query block x (key block + head_dim) + 2]
   common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
+  common::AlignedVector<float> head_input;    // task heads' scratch (internal::run_packed): a head's gathered
+  common::AlignedVector<float> head_output;   //   rows and intermediate layers, grown as needed
   std::vector<std::byte> scratchpad;  // oneDNN user scratchpad
   kernels::GemmInputBuffers gemm_input;  // int8 / bf16: the current GEMM's input, quantized or rounded
   kernels::GemmInputBuffers ffn_down_input;  // FFN down's input, prepared while FFN up still reads gemm_input

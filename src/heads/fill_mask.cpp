@@ -1,17 +1,20 @@
-// FillMask: the masked-LM head of any supported model type (heads/lm_layout.hpp: BERT's cls.predictions, RoBERTa's
-// lm_head, ALBERT's predictions, the ELECTRA generator, DistilBERT's vocab_*) at the mask positions, ranked as
-// transformers' fill-mask pipeline ranks them.
+// FillMask: the masked-LM head of any supported model type (the registry's MlmHead: BERT's cls.predictions,
+// RoBERTa's lm_head, ALBERT's predictions, the ELECTRA generator, DistilBERT's vocab_*) at the mask positions,
+// ranked as transformers' fill-mask pipeline ranks them. Its GEMMs run on the model's engine and GEMM cache, with
+// the encoder call's workspace for scratch.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <ranges>
 #include <string>
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
 #include "heads/head_common.hpp"
-#include "heads/lm_layout.hpp"
 #include "kernels/layer_norm.hpp"
+#include "kernels/activation.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/softmax.hpp"
 
 namespace bertcpp {
 
@@ -19,8 +22,7 @@ struct FillMask::Impl {
   explicit Impl(BertModel m) : model(std::move(m)) {}
 
   BertModel model;
-  kernels::DnnlContext dnnl;         // referenced by the Linears below; the Impl never moves (shared_ptr)
-  // Names for BERT; MlmLayout gives every model type's. E: the word-embedding width (hidden_size, or ALBERT's /
+  // Names for BERT; the registry's MlmHead gives every model type's. E: the word-embedding width (hidden_size, or ALBERT's /
   // ELECTRA's embedding_size).
   kernels::Linear transform;         // cls.predictions.transform.dense [E, H] with the activation fused
   std::vector<float> ln_gamma;       // cls.predictions.transform.LayerNorm.weight [E]
@@ -52,82 +54,88 @@ MaskedRun run(const FillMask::Impl& m, std::string_view text) {
     throw InvalidArgumentError("fill-mask: the text has no mask token '" + m.mask_token + "'");
   }
   const ModelConfig& config = m.model.config();
-  if (const std::size_t limit = heads::max_input_tokens(config); r.encoding.size() > limit) {
+  if (const auto limit = static_cast<std::size_t>(config.max_sequence_length); r.encoding.size() > limit) {
     throw InvalidArgumentError("fill-mask: the text has " + std::to_string(r.encoding.size()) +
                                " tokens, more than max_position_embeddings " +
                                std::to_string(config.max_position_embeddings) + " allows (" + std::to_string(limit) +
                                "; the text is not truncated: a mask could be cut off)");
   }
   Batch batch;
-  heads::add_encoding(batch, r.encoding, config);
-  const EncoderOutput out = m.model.forward(batch);  // last_hidden_state [1, T, H]
-
-  // Only the mask rows go through the head: the vocabulary projection is the costly part.
+  batch.add(r.encoding, config);
   const std::int64_t H = config.hidden_size, E = m.transform.out_features(), V = m.decoder.out_features();
   const auto M = static_cast<std::int64_t>(r.positions.size());
-  std::vector<float> gathered(static_cast<std::size_t>(M * H));       // [M, H]
-  std::vector<float> transformed(static_cast<std::size_t>(M * E));    // [M, E]
-  for (std::int64_t i = 0; i < M; ++i) {
-    const float* row = out.last_hidden_state.row(0) + static_cast<std::int64_t>(r.positions[static_cast<std::size_t>(i)]) * H;
-    std::copy(row, row + H, gathered.begin() + i * H);
-  }
   r.logits = Tensor({M, V});
-  std::vector<std::byte> scratchpad;
-  kernels::GemmExec exec{dnnl::stream(m.dnnl.engine), &scratchpad};
-  m.transform.forward(exec, gathered.data(), M, transformed.data());
-  exec.stream.wait();
-  kernels::layer_norm(transformed.data(), transformed.data(), M, E, m.ln_gamma.data(), m.ln_beta.data(), m.ln_eps);
-  m.decoder.forward(exec, transformed.data(), M, r.logits.data.data());
-  exec.stream.wait();
+  internal::run_packed(m.model, batch, false, [&](const internal::PackedOutput& run) {
+    // Only the mask rows go through the head: the vocabulary projection is the costly part.
+    float* gathered = internal::grow(run.workspace->head_input, static_cast<std::size_t>(M * H));      // [M, H]
+    float* transformed = internal::grow(run.workspace->head_output, static_cast<std::size_t>(M * E));  // [M, E]
+    for (std::int64_t i = 0; i < M; ++i) {
+      const std::int64_t row = heads::packed_row(run, 0, static_cast<std::int64_t>(r.positions[static_cast<std::size_t>(i)]));
+      if (row < 0) throw InvalidArgumentError("fill-mask: a mask token is masked out by the attention mask");
+      std::copy_n(run.hidden + row * H, H, gathered + i * H);
+    }
+    m.transform.forward(*run.exec, gathered, M, transformed);
+    run.exec->stream.wait();
+    kernels::layer_norm(transformed, transformed, M, E, m.ln_gamma.data(), m.ln_beta.data(), m.ln_eps);
+    m.decoder.forward(*run.exec, transformed, M, r.logits.data.data());
+    run.exec->stream.wait();
+  });
   return r;
-}
-
-// Softmax over one row of V logits, accumulated in double.
-std::vector<float> probabilities(const float* logits, std::int64_t V) {
-  return heads::softmax(std::span<const float>(logits, static_cast<std::size_t>(V)));
 }
 
 }  // namespace
 
 FillMask::FillMask(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_only = options;
-  encoder_only.pooler_output = false;
-  heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(dir, encoder_only);
+namespace {
+
+std::shared_ptr<FillMask::Impl> make(const heads::HeadCheckpoint& ckpt) {
   const ModelConfig& config = ckpt.model.config();
   const Tokenizer& tok = ckpt.model.tokenizer();
   const auto mask = tok.mask_token_id();
-  if (!mask) throw ConfigError(dir.filename().string() + ": the tokenizer defines no mask token; fill-mask needs one");
-
-  auto impl = std::make_shared<Impl>(ckpt.model);
+  if (!mask) {
+    throw ConfigError(ckpt.checkpoint.dir().filename().string() +
+                      ": the tokenizer defines no mask token; fill-mask needs one");
+  }
+  auto impl = std::make_shared<FillMask::Impl>(ckpt.model);
   impl->mask_id = *mask;
   impl->mask_token = tok.id_to_token(*mask);
-  const heads::MlmLayout layout = heads::mlm_layout(config.model_type);
+  const weights::MlmHead& head = ckpt.spec->mlm;
   // The decoder is tied to the word embeddings, so the head works at their width E.
   const weights::TensorView* embeddings = ckpt.checkpoint.resolve("embeddings.word_embeddings.weight");
   const std::int64_t H = config.hidden_size, V = config.vocab_size;
   const std::int64_t E = embeddings && embeddings->shape.size() == 2 ? embeddings->shape[1] : H;
+  Activation activation = head.fixed;
+  if (head.follow_config) weights::activation_from_name(config.hidden_act, activation);  // validated by the config
   // Tensors are read in checkpoint order, so that a missing head is reported by its first tensor.
-  const auto dense_weight = ckpt.head_tensor(layout.dense + ".weight", {E, H}, kHead);
-  const auto dense_bias = ckpt.head_tensor(layout.dense + ".bias", {E}, kHead);
-  impl->transform = kernels::Linear(impl->dnnl, dense_weight, dense_bias, H, E,
-                                    heads::activation_epilogue(layout.activation.value_or(config.hidden_act), kHead));
-  impl->ln_gamma = ckpt.head_tensor(layout.layer_norm + ".weight", {E}, kHead);
-  impl->ln_beta = ckpt.head_tensor(layout.layer_norm + ".bias", {E}, kHead);
+  impl->transform = ckpt.linear(head.dense, H, E, activation, kHead);
+  const std::string layer_norm(head.layer_norm);
+  impl->ln_gamma = ckpt.head_tensor(layer_norm + ".weight", {E}, kHead);
+  impl->ln_beta = ckpt.head_tensor(layer_norm + ".bias", {E}, kHead);
   impl->ln_eps = static_cast<float>(config.layer_norm_eps);
 
   // The decoder is tied to the word embeddings and usually left out of the file; a stored one wins (transformers
   // does not tie weights that are both present and differ). Likewise its bias: the decoder's own, else the
   // head's bias.
   const bool tied = ckpt.config.value("tie_word_embeddings", true);
-  std::string decoder_name = layout.decoder_weight;
+  std::string decoder_name(head.decoder_weight);
   if (!ckpt.checkpoint.resolve(decoder_name) && tied) decoder_name = "embeddings.word_embeddings.weight";
-  const std::string bias_name = ckpt.checkpoint.resolve(layout.decoder_bias) ? layout.decoder_bias : layout.bias;
+  const std::string bias_name(ckpt.checkpoint.resolve(head.decoder_bias) ? head.decoder_bias : head.bias);
   const auto decoder_weight = ckpt.head_tensor(decoder_name, {V, E}, kHead);
   const auto decoder_bias = ckpt.head_tensor(bias_name, {V}, kHead);
-  impl->decoder = kernels::Linear(impl->dnnl, decoder_weight, decoder_bias, E, V, kernels::Epilogue::none);
-  return FillMask(std::move(impl));
+  impl->decoder = kernels::Linear(internal::dnnl_context(ckpt.model), decoder_weight, decoder_bias, E, V,
+                                  kernels::Epilogue::none);
+  return impl;
+}
+
+}  // namespace
+
+FillMask FillMask::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  return FillMask(make(heads::HeadCheckpoint::open(dir, options, false)));
+}
+
+FillMask FillMask::load(const BertModel& model, const std::filesystem::path& dir) {
+  return FillMask(make(heads::HeadCheckpoint::attach(model, dir)));
 }
 
 FillMask::Targets FillMask::resolve_targets(std::span<const std::string> targets) const {
@@ -158,34 +166,34 @@ std::vector<std::vector<MaskPrediction>> FillMask::fill(std::string_view text, c
   const Impl& m = *impl_;
   const Tokenizer& tok = m.model.tokenizer();
   // Targets first: an unusable target list is an error whatever the text.
-  std::vector<std::int32_t> candidates;
-  if (!options.targets.empty()) candidates = resolve_targets(options.targets).ids;
-  const MaskedRun r = run(m, text);
+  std::vector<std::int32_t> targets;
+  if (!options.targets.empty()) targets = resolve_targets(options.targets).ids;
+  MaskedRun r = run(m, text);
   const std::int64_t V = r.logits.dim(1);
-  if (candidates.empty()) {
-    candidates.resize(static_cast<std::size_t>(V));
-    std::iota(candidates.begin(), candidates.end(), 0);
-  }
-  const std::size_t k = std::min(options.top_k, candidates.size());
+  const std::size_t k = std::min(options.top_k, targets.empty() ? static_cast<std::size_t>(V) : targets.size());
   const bool single_mask = r.positions.size() == 1;
 
   std::vector<std::vector<MaskPrediction>> out;
+  std::vector<std::int32_t> top(k);  // [k]: the best ids of one mask
   for (std::size_t i = 0; i < r.positions.size(); ++i) {
-    const std::vector<float> p = probabilities(r.logits.row(static_cast<std::int64_t>(i)), V);
-    // Best first; ties by lower id.
-    std::vector<std::int32_t> ranked = candidates;
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(k), ranked.end(),
-                      [&](std::int32_t a, std::int32_t b) { return p[a] != p[b] ? p[a] > p[b] : a < b; });
+    float* p = r.logits.row(static_cast<std::int64_t>(i));  // [V]: logits, then their softmax in place
+    kernels::probabilities(p, 1, V);
+    // Best first; ties by lower id. Selected from the targets, or from every id, without copying the vocabulary.
+    const auto better = [p](std::int32_t a, std::int32_t b) { return p[a] != p[b] ? p[a] > p[b] : a < b; };
+    if (targets.empty()) {
+      std::ranges::partial_sort_copy(std::views::iota(std::int32_t{0}, static_cast<std::int32_t>(V)), top, better);
+    } else {
+      std::ranges::partial_sort_copy(targets, top, better);
+    }
     auto& row = out.emplace_back();
-    for (std::size_t j = 0; j < k; ++j) {
-      const std::int32_t id = ranked[j];
+    for (const std::int32_t id : top) {
       // The pipeline's "sequence": this mask filled in, padding dropped, decoded; special tokens are skipped for a
       // single mask and kept with several (so the other masks stay visible).
       std::vector<std::int32_t> ids = r.encoding.input_ids;
       ids[r.positions[i]] = id;
       std::erase(ids, tok.pad_token_id());
       const std::int32_t one[] = {id};
-      row.push_back({p[static_cast<std::size_t>(id)], id, tok.decode(one, false), tok.decode(ids, single_mask)});
+      row.push_back({p[id], id, tok.decode(one, false), tok.decode(ids, single_mask)});
     }
   }
   return out;

@@ -6,6 +6,7 @@
 
 #include "bertcpp/error.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
+#include "kernels/softmax.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace bertcpp::heads::ner {
@@ -122,13 +123,9 @@ SubwordRule subword_rule(const Tokenizer& tokenizer) {
 }
 
 void softmax_rows(std::span<float> logits, std::size_t num_labels) {
-  for (std::size_t row = 0; row + num_labels <= logits.size(); row += num_labels) {
-    float* x = logits.data() + row;
-    const float mx = *std::max_element(x, x + num_labels);
-    double sum = 0;
-    for (std::size_t l = 0; l < num_labels; ++l) sum += (x[l] = std::exp(x[l] - mx));
-    for (std::size_t l = 0; l < num_labels; ++l) x[l] = static_cast<float>(x[l] / sum);
-  }
+  if (num_labels == 0) return;
+  kernels::probabilities(logits.data(), static_cast<std::int64_t>(logits.size() / num_labels),
+                         static_cast<std::int64_t>(num_labels));
 }
 
 std::vector<PreEntity> gather_pre_entities(std::string_view text, const Encoding& window,

@@ -47,7 +47,7 @@ SubwordRule subword_rule(const Tokenizer& tokenizer);
 // Token strings -> text (transformers' convert_tokens_to_string, i.e. the tokenizer's decoder).
 using TokensToString = std::function<std::string(std::span<const std::string>)>;
 
-// Row-wise softmax of logits [tokens, num_labels], in place.
+// Row-wise softmax of logits [tokens, num_labels], in place (kernels::probabilities, the heads' one softmax).
 void softmax_rows(std::span<float> logits, std::size_t num_labels);
 
 // The non-special tokens of `window` with their scores [window.size(), num_labels]. `text` is the text the

@@ -1,70 +1,53 @@
 // NextSentencePredictor: BertForNextSentencePrediction / BertForPreTraining's cls.seq_relationship on the pooler
-// output. Index 0 of its two logits is "B follows A".
-#include <algorithm>
-
+// output (the registry's next_sentence head). Index 0 of its two logits is "B follows A".
 #include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
 #include "heads/head_common.hpp"
+#include "kernels/softmax.hpp"
 
 namespace bertcpp {
 
 struct NextSentencePredictor::Impl {
-  BertModel model;
-  std::vector<float> weight;   // cls.seq_relationship.weight [2, H]
-  std::vector<float> bias;     // cls.seq_relationship.bias [2]
-  std::size_t max_length = 0;  // truncation limit: min(tokenizer model_max_length, max_position_embeddings)
+  // cls.seq_relationship [2, H] on the pooler output; truncation limit min(tokenizer model_max_length,
+  // max_sequence_length).
+  heads::PairHead head;
 };
 
 namespace {
+
 constexpr const char* kHead = "next-sentence-prediction";
+
+NextSentencePredictor::Impl make(const heads::HeadCheckpoint& ckpt) {
+  ckpt.require_head(&weights::ModelSpec::next_sentence, "next-sentence prediction is a BERT head (cls.seq_relationship)",
+                    ckpt.spec->sentence_order.empty()
+                        ? ""
+                        : " (" + std::string(ckpt.spec->display) +
+                              "'s pretraining head is sentence order: SentenceOrderPredictor)");
+  ckpt.require_pooler(kHead, "cls.seq_relationship");
+  const auto H = ckpt.model.config().hidden_size;
+  return {{ckpt.model, ckpt.linear(ckpt.spec->next_sentence, H, 2, Activation::none, kHead), ckpt.max_length()}};
+}
+
 }  // namespace
 
 NextSentencePredictor::NextSentencePredictor(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 NextSentencePredictor NextSentencePredictor::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions with_pooler = options;
-  with_pooler.pooler_output = true;
-  heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(dir, with_pooler);
-  if (const std::string& type = ckpt.model.config().model_type; type != "bert") {
-    throw UnsupportedError(dir.filename().string() + ": next-sentence prediction is a BERT head " +
-                           "(cls.seq_relationship); model_type is '" + type + "', expected 'bert'" +
-                           (type == "albert" ? " (ALBERT's pretraining head is sentence order: SentenceOrderPredictor)"
-                                             : ""));
-  }
-  if (!ckpt.model.has_pooler()) {
-    throw FormatError(dir.filename().string() + ": missing tensor 'pooler.dense.weight' needed by the " +
-                      std::string(kHead) + " head (cls.seq_relationship reads the pooler output)");
-  }
-  const auto H = ckpt.model.config().hidden_size;
-  auto impl = std::make_shared<Impl>(Impl{
-      ckpt.model,
-      ckpt.head_tensor("cls.seq_relationship.weight", {2, H}, kHead),
-      ckpt.head_tensor("cls.seq_relationship.bias", {2}, kHead),
-      std::min(ckpt.model.tokenizer().model_max_length(),
-               static_cast<std::size_t>(ckpt.model.config().max_position_embeddings)),
-  });
-  return NextSentencePredictor(std::move(impl));
+  return NextSentencePredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, true))));
+}
+
+NextSentencePredictor NextSentencePredictor::load(const BertModel& model, const std::filesystem::path& dir) {
+  return NextSentencePredictor(std::make_shared<Impl>(make(heads::HeadCheckpoint::attach(model, dir))));
 }
 
 NextSentence NextSentencePredictor::predict(std::string_view first, std::string_view second) const {
-  const Impl& m = *impl_;
   // [CLS] A [SEP] B [SEP] with token types 0 / 1; a pair longer than the model's window loses tokens from the
-  // longer text first (truncation=True in transformers). An empty B is no pair at all, as in transformers
-  // (its tokenizer tests the pair for truth): [CLS] A [SEP].
-  EncodeOptions encode;
-  encode.truncation = Truncation::longest_first;
-  encode.max_length = m.max_length;
-  const Tokenizer& tok = m.model.tokenizer();
-  const Encoding enc = second.empty() ? tok.encode(first, encode) : tok.encode(first, second, encode);
-  Batch batch;
-  batch.add(enc.input_ids, enc.token_type_ids);
-  const EncoderOutput out = m.model.forward(batch);  // pooler_output [1, H]
-
+  // longer text first (truncation=True in transformers). An empty B is no pair at all, as in transformers.
   NextSentence result;
-  result.logits.resize(2);
-  heads::dense(out.pooler_output.data.data(), 1, m.model.config().hidden_size, m.weight, m.bias, 2,
-               result.logits.data());
-  result.is_next = heads::softmax(result.logits)[0];
+  result.logits = impl_->head.logits(first, second);
+  std::vector<float> p = result.logits;
+  kernels::probabilities(p);
+  result.is_next = p[0];
   return result;
 }
 

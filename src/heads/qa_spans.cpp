@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bertcpp/error.hpp"
+#include "kernels/softmax.hpp"
 #include "tokenizer/unicode.hpp"
 
 namespace bertcpp::heads::qa {
@@ -14,10 +15,7 @@ namespace {
 std::vector<float> masked_softmax(std::span<const float> logits, std::span<const std::uint8_t> allowed) {
   std::vector<float> p(logits.size());
   for (std::size_t t = 0; t < p.size(); ++t) p[t] = allowed[t] ? logits[t] : -10000.0f;
-  const float mx = *std::max_element(p.begin(), p.end());
-  double sum = 0;
-  for (float& v : p) sum += (v = std::exp(v - mx));
-  for (float& v : p) v = static_cast<float>(v / sum);
+  kernels::probabilities(p);
   return p;
 }
 

@@ -8,7 +8,6 @@
 #include "bertcpp/pipelines.hpp"
 #include "heads/head_common.hpp"
 #include "heads/qa_spans.hpp"
-#include "heads/token_classifier_windows.hpp"
 
 namespace bertcpp {
 namespace {
@@ -42,7 +41,7 @@ Windowing validate(std::string_view question, std::string_view context, const Qa
 struct QuestionAnswerer::Impl {
   BertModel model;  // encoder + tokenizer
   // qa_outputs.weight [2, hidden], qa_outputs.bias [2]: logit 0 = start, logit 1 = end
-  heads::TokenHead qa_outputs;
+  kernels::Linear qa_outputs;
 
   // Question first, context second, only the context truncated: windows of max_seq_len tokens whose contexts
   // overlap by doc_stride tokens. (Like transformers' fast-tokenizer pipeline, the question is not cut to
@@ -60,24 +59,17 @@ struct QuestionAnswerer::Impl {
 
 QuestionAnswerer::QuestionAnswerer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-QuestionAnswerer QuestionAnswerer::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_options = options;
-  encoder_options.pooler_output = false;  // the head reads last_hidden_state only
-  heads::HeadCheckpoint checkpoint = heads::HeadCheckpoint::open(dir, encoder_options);
-  const std::int64_t hidden = checkpoint.model.config().hidden_size;
-  heads::TokenHead qa_outputs;
-  qa_outputs.weight = checkpoint.head_tensor("qa_outputs.weight", {2, hidden}, "question-answering");
-  qa_outputs.bias = checkpoint.head_tensor("qa_outputs.bias", {2}, "question-answering");
-  qa_outputs.out = 2;
-  return QuestionAnswerer(std::make_shared<Impl>(Impl{checkpoint.model, std::move(qa_outputs)}));
+namespace {
+
+QuestionAnswerer::Impl make(const heads::HeadCheckpoint& ckpt) {
+  return {ckpt.model, ckpt.linear(ckpt.spec->qa_outputs, ckpt.model.config().hidden_size, 2, Activation::none,
+                                  "question-answering")};
 }
 
-QuestionAnswerer::Logits QuestionAnswerer::logits(std::string_view question, std::string_view context,
-                                                  const QaOptions& options) const {
-  const Encoding encoding = impl_->encode(question, context, options);
-  const Tensor both = heads::token_head_logits(impl_->model, heads::windows_of(encoding), impl_->qa_outputs);
+// [W, T, 2] -> start [W, T] and end [W, T].
+QuestionAnswerer::Logits split(const Tensor& both) {
   const std::int64_t windows = both.dim(0), tokens = both.dim(1);
-  Logits out{Tensor({windows, tokens}), Tensor({windows, tokens})};
+  QuestionAnswerer::Logits out{Tensor({windows, tokens}), Tensor({windows, tokens})};
   for (std::size_t i = 0; i < out.start_logits.numel(); ++i) {
     out.start_logits.data[i] = both.data[2 * i];
     out.end_logits.data[i] = both.data[2 * i + 1];
@@ -85,12 +77,33 @@ QuestionAnswerer::Logits QuestionAnswerer::logits(std::string_view question, std
   return out;
 }
 
+}  // namespace
+
+QuestionAnswerer QuestionAnswerer::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  return QuestionAnswerer(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, false))));
+}
+
+QuestionAnswerer QuestionAnswerer::load(const BertModel& model, const std::filesystem::path& dir) {
+  return QuestionAnswerer(std::make_shared<Impl>(make(heads::HeadCheckpoint::attach(model, dir))));
+}
+
+QuestionAnswerer::Logits QuestionAnswerer::logits(std::string_view question, std::string_view context,
+                                                  const QaOptions& options) const {
+  const Encoding encoding = impl_->encode(question, context, options);
+  return split(heads::token_logits(impl_->model, heads::windows_of(encoding), impl_->qa_outputs));
+}
+
 std::vector<Answer> QuestionAnswerer::answer(std::string_view question, std::string_view context,
                                              const QaOptions& options) const {
+  return answer_with_logits(question, context, options).answers;
+}
+
+QuestionAnswerer::Result QuestionAnswerer::answer_with_logits(std::string_view question, std::string_view context,
+                                                              const QaOptions& options) const {
   const Impl& impl = *impl_;
   const Encoding encoding = impl.encode(question, context, options);
   const std::vector<const Encoding*> windows = heads::windows_of(encoding);
-  const Tensor logits = heads::token_head_logits(impl.model, windows, impl.qa_outputs);  // [W, T, 2]
+  const Tensor logits = heads::token_logits(impl.model, windows, impl.qa_outputs);  // [W, T, 2]
   const auto tokens = static_cast<std::size_t>(logits.dim(1));
 
   // With align_to_words, transformers looks at more candidates than asked for: some may merge into one answer.
@@ -114,8 +127,9 @@ std::vector<Answer> QuestionAnswerer::answer(std::string_view question, std::str
     min_null_score = std::min(min_null_score, found.null_score);
     for (const heads::qa::Span& span : found.spans) answers.add(window, span, options.align_to_words);
   }
-  return answers.best(options.top_k,
-                      options.handle_impossible_answer ? std::optional<float>(min_null_score) : std::nullopt);
+  return {answers.best(options.top_k,
+                       options.handle_impossible_answer ? std::optional<float>(min_null_score) : std::nullopt),
+          split(logits)};
 }
 
 }  // namespace bertcpp

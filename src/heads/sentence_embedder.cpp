@@ -21,28 +21,43 @@ struct SentenceEmbedder::Impl {
 
 SentenceEmbedder::SentenceEmbedder(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-SentenceEmbedder SentenceEmbedder::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  const heads::SentenceTransformerLayout layout = heads::read_sentence_transformer_layout(dir);
-  LoadOptions encoder_only = options;
-  encoder_only.pooler_output = false;  // pooling is the Pooling module's; BERT's pooler is not used
-  heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(layout.transformer_dir, encoder_only);
-  const ModelConfig& model_config = ckpt.model.config();
+namespace {
+
+SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransformerLayout& layout) {
+  const ModelConfig& model_config = model.config();
   const auto hidden = static_cast<std::size_t>(model_config.hidden_size);
   if (layout.embedding_dimension && *layout.embedding_dimension != hidden) {
     throw ConfigError("Pooling config.json: embedding_dimension " + std::to_string(*layout.embedding_dimension) +
                       " does not match the model's hidden_size " + std::to_string(hidden));
   }
-
+  if (!model.has_tokenizer()) {
+    throw InvalidArgumentError(layout.transformer_dir.string() + ": the model has no tokenizer; sentence embeddings "
+                               "need it");
+  }
   SentenceEmbedderConfig config;
   config.pooling = layout.pooling;
   config.normalize = layout.normalize;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
-  // model_max_length capped at max_position_embeddings. bertcpp caps both at the encoder's longest input (a longer
-  // window cannot run; RoBERTa / XLM-R: max_position_embeddings - pad_token_id - 1).
-  const std::size_t max_positions = heads::max_input_tokens(model_config);
+  // model_max_length capped at max_position_embeddings. bertcpp caps both at the encoder's longest input,
+  // max_sequence_length (a longer window cannot run; RoBERTa / XLM-R: max_position_embeddings - pad_token_id - 1).
+  const auto max_positions = static_cast<std::size_t>(model_config.max_sequence_length);
   config.max_seq_length =
-      std::min(layout.max_seq_length.value_or(ckpt.model.tokenizer().model_max_length()), max_positions);
-  return SentenceEmbedder(std::make_shared<Impl>(Impl{ckpt.model, config, layout.do_lower_case}));
+      std::min(layout.max_seq_length.value_or(model.tokenizer().model_max_length()), max_positions);
+  return SentenceEmbedder::Impl{model, config, layout.do_lower_case};
+}
+
+}  // namespace
+
+SentenceEmbedder SentenceEmbedder::load(const std::filesystem::path& dir, const LoadOptions& options) {
+  const heads::SentenceTransformerLayout layout = heads::read_sentence_transformer_layout(dir);
+  const heads::HeadCheckpoint ckpt = heads::HeadCheckpoint::open(layout.transformer_dir, options, false);
+  return SentenceEmbedder(std::make_shared<Impl>(make(ckpt.model, layout)));
+}
+
+SentenceEmbedder SentenceEmbedder::load(const BertModel& model, const std::filesystem::path& dir) {
+  // The Pooling / Normalize modules and sentence_bert_config.json of `dir` on the loaded model (which stands for
+  // the directory's Transformer module).
+  return SentenceEmbedder(std::make_shared<Impl>(make(model, heads::read_sentence_transformer_layout(dir))));
 }
 
 Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedOptions& options) const {
@@ -74,13 +89,16 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
     const std::size_t end = std::min(order.size(), begin + options.batch_size);
     Batch batch;
     for (std::size_t i = begin; i < end; ++i) batch.add(ids[order[i]]);
-    const EncoderOutput enc = m.model.forward(batch);  // last_hidden_state [b, T, H]
-    for (std::size_t i = begin; i < end; ++i) {
-      const auto b = static_cast<std::int64_t>(i - begin);
-      float* row = out.row(static_cast<std::int64_t>(order[i]));
-      heads::pool_tokens(m.config.pooling, enc.last_hidden_state.row(b), enc.lengths[static_cast<std::size_t>(b)], H, row);
-      if (m.config.normalize) heads::l2_normalize(row, H);
-    }
+    internal::run_packed(m.model, batch, false, [&](const internal::PackedOutput& run) {
+      // Each sequence's tokens are consecutive rows of the packed output [tokens, H].
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::size_t b = i - begin;
+        float* row = out.row(static_cast<std::int64_t>(order[i]));
+        heads::pool_tokens(m.config.pooling, run.hidden + run.offsets[b] * H, run.offsets[b + 1] - run.offsets[b], H,
+                           row);
+        if (m.config.normalize) heads::l2_normalize(row, H);
+      }
+    });
   }
   return out;
 }

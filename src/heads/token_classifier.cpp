@@ -7,15 +7,14 @@
 #include "bertcpp/pipelines.hpp"
 #include "heads/head_common.hpp"
 #include "heads/ner_aggregation.hpp"
-#include "heads/token_classifier_windows.hpp"
 
 namespace bertcpp {
 
 struct TokenClassifier::Impl {
   BertModel model;                  // encoder + tokenizer
   std::vector<std::string> labels;  // id2label
-  // classifier.weight [num_labels, hidden], classifier.bias [num_labels]
-  heads::TokenHead classifier;
+  // classifier.weight [num_labels, hidden], classifier.bias [num_labels] (the registry's token_classifier)
+  kernels::Linear classifier;
   // How the pipeline tells the tokens that continue a word (WordPiece prefix, or the space heuristic).
   heads::ner::SubwordRule subword_rule = heads::ner::SubwordRule::continuing_prefix;
 
@@ -46,33 +45,46 @@ struct TokenClassifier::Impl {
 
 TokenClassifier::TokenClassifier(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
+namespace {
+
+TokenClassifier::Impl make(const heads::HeadCheckpoint& ckpt) {
+  TokenClassifier::Impl impl{ckpt.model, heads::read_labels(ckpt.config), {}, heads::ner::subword_rule(ckpt.model.tokenizer())};
+  const auto num_labels = static_cast<std::int64_t>(impl.labels.size());
+  impl.classifier = ckpt.linear(ckpt.spec->token_classifier, ckpt.model.config().hidden_size, num_labels,
+                                Activation::none, "token-classification");
+  return impl;
+}
+
+}  // namespace
+
 TokenClassifier TokenClassifier::load(const std::filesystem::path& dir, const LoadOptions& options) {
-  LoadOptions encoder_options = options;
-  encoder_options.pooler_output = false;  // the head reads last_hidden_state only
-  heads::HeadCheckpoint checkpoint = heads::HeadCheckpoint::open(dir, encoder_options);
-  const heads::ner::SubwordRule rule = heads::ner::subword_rule(checkpoint.model.tokenizer());
-  auto impl = std::make_shared<Impl>(Impl{checkpoint.model, heads::read_labels(checkpoint.config), {}, rule});
-  const auto num_labels = static_cast<std::int64_t>(impl->labels.size());
-  const std::int64_t hidden = checkpoint.model.config().hidden_size;
-  impl->classifier.weight = checkpoint.head_tensor("classifier.weight", {num_labels, hidden}, "token-classification");
-  impl->classifier.bias = checkpoint.head_tensor("classifier.bias", {num_labels}, "token-classification");
-  impl->classifier.out = num_labels;
-  return TokenClassifier(std::move(impl));
+  return TokenClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::open(dir, options, false))));
+}
+
+TokenClassifier TokenClassifier::load(const BertModel& model, const std::filesystem::path& dir) {
+  return TokenClassifier(std::make_shared<Impl>(make(heads::HeadCheckpoint::attach(model, dir))));
 }
 
 const std::vector<std::string>& TokenClassifier::labels() const noexcept { return impl_->labels; }
 
 Tensor TokenClassifier::logits(std::string_view text, const NerOptions& options) const {
   const Encoding encoding = impl_->encode(text, options);
-  return heads::token_head_logits(impl_->model, heads::windows_of(encoding), impl_->classifier);
+  return heads::token_logits(impl_->model, heads::windows_of(encoding), impl_->classifier);
 }
 
 std::vector<Entity> TokenClassifier::recognize(std::string_view text, const NerOptions& options) const {
+  return recognize_with_logits(text, options).entities;
+}
+
+TokenClassifier::Recognition TokenClassifier::recognize_with_logits(std::string_view text,
+                                                                    const NerOptions& options) const {
   const Impl& impl = *impl_;
   const Tokenizer& tokenizer = impl.model.tokenizer();
   const Encoding encoding = impl.encode(text, options);
   const std::vector<const Encoding*> windows = heads::windows_of(encoding);
-  Tensor scores = heads::token_head_logits(impl.model, windows, impl.classifier);  // [W, T, L]
+  Recognition result;
+  result.logits = heads::token_logits(impl.model, windows, impl.classifier);  // [W, T, L]
+  Tensor scores = result.logits;
   const std::size_t num_labels = impl.labels.size();
   const auto window_stride = static_cast<std::size_t>(scores.dim(1)) * num_labels;
   heads::ner::softmax_rows(scores.data, num_labels);
@@ -81,7 +93,7 @@ std::vector<Entity> TokenClassifier::recognize(std::string_view text, const NerO
     return tokenizer.convert_tokens_to_string(tokens);
   };
   const bool grouped = options.aggregation != Aggregation::none;
-  std::vector<Entity> entities;
+  std::vector<Entity>& entities = result.entities;
   for (std::size_t w = 0; w < windows.size(); ++w) {
     const std::span<const float> window_scores(scores.data.data() + w * window_stride,
                                                windows[w]->size() * num_labels);
@@ -92,7 +104,7 @@ std::vector<Entity> TokenClassifier::recognize(std::string_view text, const NerO
     entities.insert(entities.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   }
   if (windows.size() > 1) entities = heads::ner::merge_overlapping(std::move(entities));
-  return entities;
+  return result;
 }
 
 }  // namespace bertcpp

@@ -8,6 +8,7 @@
 #include "tokenizer/encoding_ops.hpp"
 #include "tokenizer/sentencepiece/encoder.hpp"
 #include "tokenizer/loaders.hpp"
+#include "tokenizer/tokenizer_files.hpp"
 
 namespace bertcpp {
 
@@ -33,6 +34,17 @@ void Tokenizer::Impl::finalize(const std::string& cls_token, const std::string& 
   }
   mask_id = token_to_id(mask_token);
 }
+
+namespace tokenizer {
+
+bool has_tokenizer_files(const std::filesystem::path& dir) {
+  // The files Tokenizer::load tries, in its order.
+  return find_sentencepiece_model(dir) || common::entry_exists(dir / "tokenizer.json") ||
+         common::entry_exists(dir / "vocab.txt") ||
+         (common::entry_exists(dir / "vocab.json") && common::entry_exists(dir / "merges.txt"));
+}
+
+}  // namespace tokenizer
 
 Tokenizer::Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 Tokenizer::~Tokenizer() = default;

@@ -11,16 +11,12 @@
 
 #include "bertcpp/error.hpp"
 #include "common/json_fields.hpp"
+#include "weights/model_spec.hpp"
 
 namespace bertcpp::weights {
 
 namespace {
 
-// hidden_act values bertcpp implements. "swish" is transformers' alias of "silu" and is stored as "silu".
-constexpr std::string_view kActivations[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"};
-constexpr std::string_view kActivationList = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish";
-constexpr std::string_view kModelTypes[] = {"bert", "roberta", "xlm-roberta", "albert", "electra", "distilbert"};
-constexpr std::string_view kModelTypeList = "bert, roberta, xlm-roberta, albert, electra, distilbert";
 
 // config.json's fields through common::Fields, bound to the config object; ConfigError worded as config.json
 // errors have always been ("field 'hidden_size' has type string ("384"), expected an integer").
@@ -54,14 +50,6 @@ class Fields {
   common::Fields f_;
 };
 
-// The config.json keys of the sizes, which differ for DistilBERT.
-struct SizeKeys {
-  std::string_view hidden, layers, heads, intermediate, activation;
-};
-constexpr SizeKeys kBertKeys{"hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                             "hidden_act"};
-constexpr SizeKeys kDistilBertKeys{"dim", "n_layers", "n_heads", "hidden_dim", "activation"};
-
 }  // namespace
 
 ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path& file) {
@@ -70,16 +58,15 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
   const Fields f(json, file);
   ModelConfig c;
 
-  c.model_type = f.optional_string("model_type", "bert");
-  bool known_type = false;
-  for (const auto t : kModelTypes) known_type = known_type || t == c.model_type;
-  if (!known_type)
-    f.fail_unsupported("model_type", "is '" + c.model_type + "'; supported: " + std::string(kModelTypeList));
-  const bool distilbert = c.model_type == "distilbert";
-  const bool roberta = c.model_type == "roberta" || c.model_type == "xlm-roberta";
-  const bool albert = c.model_type == "albert";
-  const bool projected = albert || c.model_type == "electra";  // embeddings narrower than hidden_size
-  const SizeKeys& keys = distilbert ? kDistilBertKeys : kBertKeys;
+  // Everything that differs between model types comes from the registry (model_spec.hpp); absent model_type
+  // is BERT, as in transformers' BertConfig.
+  c.model_type = f.optional_string("model_type", std::string(model_specs().front().model_type));
+  const ModelSpec* found = find_model_spec(c.model_type);
+  if (!found) f.fail_unsupported("model_type", "is '" + c.model_type + "'; supported: " + supported_model_types());
+  const ModelSpec& spec = *found;
+  const ConfigKeys& keys = spec.keys;
+  const bool projected = spec.projection != EmbeddingProjection::none;  // embedding_size is its own field
+  c.feeds_token_type_ids = spec.feeds_token_type_ids;
 
   // transformers' defaults of each config class for the optional fields.
   c.vocab_size = f.required_int("vocab_size");
@@ -88,17 +75,17 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
   c.num_attention_heads = f.required_int(keys.heads);
   c.intermediate_size = f.required_int(keys.intermediate);
   c.max_position_embeddings = f.required_int("max_position_embeddings");
-  c.type_vocab_size = distilbert ? 0 : f.optional_int("type_vocab_size", 2);
-  c.pad_token_id = f.optional_int("pad_token_id", roberta ? 1 : 0);
+  c.type_vocab_size = spec.token_types ? f.optional_int("type_vocab_size", 2) : 0;
+  c.pad_token_id = f.optional_int("pad_token_id", spec.default_pad_token_id);
   // DistilBERT's LayerNorms use eps 1e-12 whatever the config says.
-  c.layer_norm_eps = distilbert ? 1e-12 : f.optional_number("layer_norm_eps", 1e-12);
+  c.layer_norm_eps = spec.reads_layer_norm_eps ? f.optional_number("layer_norm_eps", 1e-12) : 1e-12;
   c.embedding_size = projected ? f.required_int("embedding_size") : c.hidden_size;
-  if (albert) {
+  if (spec.sharing == LayerSharing::albert_groups) {
     c.num_hidden_groups = f.optional_int("num_hidden_groups", 1);
     c.inner_group_num = f.optional_int("inner_group_num", 1);
   }
-  c.position_ids = roberta ? PositionIds::after_padding_idx : PositionIds::token_index;
-  c.sinusoidal_pos_embds = distilbert && f.optional_bool("sinusoidal_pos_embds", false);
+  c.position_ids = spec.position_ids;
+  c.sinusoidal_pos_embds = spec.sinusoidal_option && f.optional_bool("sinusoidal_pos_embds", false);
 
   const std::pair<std::string_view, std::int64_t> positive[] = {
       {"vocab_size", c.vocab_size},
@@ -107,7 +94,7 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
       {keys.heads, c.num_attention_heads},
       {keys.intermediate, c.intermediate_size},
       {"max_position_embeddings", c.max_position_embeddings},
-      {"type_vocab_size", distilbert ? 1 : c.type_vocab_size},
+      {"type_vocab_size", spec.token_types ? c.type_vocab_size : 1},
       {"embedding_size", c.embedding_size},
       {"num_hidden_groups", c.num_hidden_groups},
       {"inner_group_num", c.inner_group_num},
@@ -138,12 +125,11 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
                                                    " positions start at pad_token_id + 1)");
   }
 
-  c.hidden_act = f.optional_string(keys.activation, albert ? "gelu_new" : "gelu");
+  c.hidden_act = f.optional_string(keys.activation, std::string(spec.default_activation));
   if (c.hidden_act == "swish") c.hidden_act = "silu";
-  bool known = false;
-  for (const auto a : kActivations) known = known || a == c.hidden_act;
-  if (!known)
-    f.fail_unsupported(keys.activation, "is '" + c.hidden_act + "'; supported: " + std::string(kActivationList));
+  Activation activation = Activation::none;
+  if (!activation_from_name(c.hidden_act, activation))
+    f.fail_unsupported(keys.activation, "is '" + c.hidden_act + "'; supported: " + std::string(kActivationNames));
 
   const std::string position = f.optional_string("position_embedding_type", "absolute");
   if (position != "absolute")

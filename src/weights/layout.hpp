@@ -1,6 +1,6 @@
 // Where each model type keeps its encoder tensors in a checkpoint: the prefix, the embedding tables, the names
 // inside a transformer layer, and which stored layer runs at each depth (ALBERT shares them). The encoder is
-// built from this data alone; no other code branches on model_type.
+// built from this data alone, which layout.cpp derives from the model-type registry (model_spec.hpp).
 #pragma once
 
 #include <cstddef>
@@ -39,7 +39,7 @@ struct CheckpointLayout {
   std::vector<std::size_t> schedule;
 };
 
-// The layout of config.model_type (one of the types parse_config accepts).
+// The layout of config.model_type (its ModelSpec; UnsupportedError for a type the registry lacks).
 CheckpointLayout checkpoint_layout(const ModelConfig& config);
 
 // ALBERT: the group layer i (0-based) of num_hidden_layers runs, exactly as transformers computes it:
