@@ -194,6 +194,36 @@ TEST_P(FillMaskGolden, MatchesPipeline) {
   std::cout << "[ max-abs  ] " << GetParam() << ": top logits " << worst_logit << ", scores " << worst_score << '\n';
 }
 
+// LoadOptions::compute = int8: the encoder and the vocabulary projection run quantized (fill_mask.cpp); the
+// logits stay near fp32's. As for the encoder (encoder_quantized_test.cpp), the bound separates quantization
+// noise (a few percent relative RMS on these random fixtures) from a broken path (O(1)); the lower bound shows the
+// quantization happened.
+TEST(FillMaskInt8, LogitsNearFp32AndPredictionsWellFormed) {
+  const fs::path dir = heads_dir("fill-mask");
+  const json golden = json::parse(read_file(dir / "golden.json"));
+  const auto fp32 = FillMask::load(dir);
+  LoadOptions options;
+  options.compute = ComputeType::int8;
+  const auto int8 = FillMask::load(dir, options);
+  double err = 0.0, ref = 0.0;
+  for (const json& c : golden["cases"]) {
+    const std::string text = c["inputs"]["text"];
+    const Tensor a = fp32.logits(text), q = int8.logits(text);
+    ASSERT_EQ(a.shape, q.shape);
+    for (std::size_t i = 0; i < a.data.size(); ++i) {
+      err += (q.data[i] - a.data[i]) * (q.data[i] - a.data[i]);
+      ref += a.data[i] * a.data[i];
+    }
+    const auto predictions = int8.fill(text);
+    ASSERT_FALSE(predictions.empty());
+    EXPECT_EQ(predictions[0].size(), 5u);
+  }
+  const double rel = std::sqrt(err / ref);
+  std::cout << "[ rel-rms  ] fill-mask int8 logits vs fp32: " << rel << '\n';
+  EXPECT_LT(rel, 0.2);
+  EXPECT_GT(rel, 1e-4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, FillMaskGolden, ::testing::Values("fill-mask", "fill-mask-untied"),
                          [](const auto& info) { return std::string(info.param) == "fill-mask" ? "tied" : "untied"; });
 

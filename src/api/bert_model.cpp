@@ -96,6 +96,7 @@ float* grow(common::AlignedVector<float>& buffer, std::size_t n) {
 }
 
 const kernels::DnnlContext& dnnl_context(const BertModel& model) { return ModelAccess::impl(model).dnnl; }
+ComputeType compute_type(const BertModel& model) { return ModelAccess::impl(model).options.compute; }
 const std::filesystem::path& model_dir(const BertModel& model) { return ModelAccess::impl(model).dir; }
 
 void run_packed(const BertModel& model, const Batch& batch, bool pooled,

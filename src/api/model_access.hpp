@@ -35,6 +35,8 @@ void run_packed(const BertModel& model, const Batch& batch, bool pooled,
 
 // The engine and primitive cache of the model's Linear layers; a head's Linear built on it shares both.
 const kernels::DnnlContext& dnnl_context(const BertModel& model);
+// The arithmetic of the model's large GEMMs (LoadOptions::compute): heads with a large product follow it.
+ComputeType compute_type(const BertModel& model);
 // The directory the model (and its tokenizer) was loaded from.
 const std::filesystem::path& model_dir(const BertModel& model);
 
