@@ -36,10 +36,11 @@ ModelSpec bert() {
 
 // RobertaEmbeddings: positions after the padding index; RobertaClassificationHead: first token -> dense -> tanh
 // -> out_proj; RobertaLMHead with erf gelu. Its tokenizer returns no token_type_ids.
-ModelSpec roberta(std::string_view type, std::string_view display) {
+ModelSpec roberta(std::string_view type, std::string_view display, SentencePieceStyle sentencepiece) {
   ModelSpec s = bert();
   s.model_type = type;
   s.display = display;
+  s.sentencepiece = sentencepiece;
   s.default_pad_token_id = 1;
   s.position_ids = PositionIds::after_padding_idx;
   s.feeds_token_type_ids = false;
@@ -59,6 +60,7 @@ ModelSpec albert() {
   ModelSpec s = bert();
   s.model_type = "albert";
   s.display = "ALBERT";
+  s.sentencepiece = SentencePieceStyle::albert;
   s.default_activation = "gelu_new";
   s.feeds_token_type_ids = false;
   s.projection = EmbeddingProjection::always;
@@ -122,8 +124,10 @@ ModelSpec distilbert() {
 }
 
 const std::vector<ModelSpec>& registry() {
-  static const std::vector<ModelSpec> specs = {bert(), roberta("roberta", "RoBERTa"),
-                                               roberta("xlm-roberta", "XLM-R"), albert(), electra(), distilbert()};
+  static const std::vector<ModelSpec> specs = {bert(),
+                                               roberta("roberta", "RoBERTa", SentencePieceStyle::none),
+                                               roberta("xlm-roberta", "XLM-R", SentencePieceStyle::xlm_roberta),
+                                               albert(), electra(), distilbert()};
   return specs;
 }
 

@@ -60,9 +60,14 @@ struct MlmHead {
   Activation fixed = Activation::none;
 };
 
+// Which SentencePiece tokenizer a spiece.model / sentencepiece.bpe.model directory of this type gets when no
+// tokenizer_config.json names one (special tokens and normalisation differ: tokenizer/sentencepiece/).
+enum class SentencePieceStyle { none, albert, xlm_roberta };
+
 struct ModelSpec {
   std::string_view model_type;  // config.json model_type
   std::string_view display;     // "BERT", "RoBERTa", ... for messages
+  SentencePieceStyle sentencepiece = SentencePieceStyle::none;
 
   // ---- config.json
   ConfigKeys keys;

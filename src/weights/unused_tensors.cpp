@@ -6,6 +6,8 @@
 #include <set>
 #include <string_view>
 
+#include "weights/model_spec.hpp"
+
 namespace bertcpp::weights {
 
 namespace {
@@ -112,7 +114,8 @@ std::vector<std::string> unused_tensor_warnings(const Checkpoint& checkpoint, co
   const std::string file = checkpoint.file_of(unused.front());
   std::vector<std::string> warnings;
   if (!extra_layer_tensors.empty()) {
-    const bool albert = config.model_type == "albert";  // ALBERT stores layer groups
+    // ALBERT stores layer groups, not layers.
+    const bool albert = model_spec(config.model_type).sharing == LayerSharing::albert_groups;
     const std::size_t k = extra_layers.size();
     warnings.push_back(file + ": " + std::to_string(k) + " stored " + (albert ? "layer group" : "layer") +
                        (k == 1 ? "" : "s") + " beyond config.json " +

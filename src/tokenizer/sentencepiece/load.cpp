@@ -8,6 +8,7 @@
 #include "bertcpp/error.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/sentencepiece/encoder.hpp"
+#include "weights/model_spec.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {
@@ -53,8 +54,11 @@ SentencePieceVariant variant_of(const SettingsFiles& settings, const fs::path& m
   if (const fs::path config = settings.dir / "config.json"; common::entry_exists(config)) {
     const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
     if (auto it = model_cfg.find("model_type"); it != model_cfg.end() && it->is_string()) {
-      if (*it == "albert") return SentencePieceVariant::albert;
-      if (*it == "xlm-roberta") return SentencePieceVariant::xlm_roberta;
+      // The model-type registry says which SentencePiece tokenizer the type uses.
+      if (const weights::ModelSpec* spec = weights::find_model_spec(it->get<std::string>())) {
+        if (spec->sentencepiece == weights::SentencePieceStyle::albert) return SentencePieceVariant::albert;
+        if (spec->sentencepiece == weights::SentencePieceStyle::xlm_roberta) return SentencePieceVariant::xlm_roberta;
+      }
     }
   }
   return model_file.filename() == "spiece.model" ? SentencePieceVariant::albert : SentencePieceVariant::xlm_roberta;
