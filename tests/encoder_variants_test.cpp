@@ -78,7 +78,11 @@ const std::vector<VariantCase> kCases = {
 const std::vector<std::string> kTextDirs = {"roberta_h48_f16", "xlmr_seqcls_bf16", "albert_e24_g2_i2_f16",
                                             "electra_e24_proj_f16", "distilbert_sinusoidal_bf16"};
 
-const LoadOptions kNoTokenizer{.tokenizer = false};
+const LoadOptions kNoTokenizer = [] {
+  LoadOptions options;
+  options.tokenizer = false;
+  return options;
+}();
 
 void PrintTo(const VariantCase& c, std::ostream* os) { *os << c.dir << "/golden_" << c.name; }
 

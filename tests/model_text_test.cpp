@@ -32,7 +32,9 @@ TEST(ModelText, WithoutTokenizerTextIsATypedError) {
   const auto model = BertModel::load(testing::data_dir() / "encoder/bert_h48_gelu_f32");
   EXPECT_FALSE(model.has_tokenizer());
   EXPECT_THROW(model.forward(std::vector<std::string>{"hi"}), InvalidArgumentError);
-  const auto no_tok = BertModel::load(testing::default_model_dir(), {.tokenizer = false});
+  LoadOptions without_tokenizer;
+  without_tokenizer.tokenizer = false;
+  const auto no_tok = BertModel::load(testing::default_model_dir(), without_tokenizer);
   EXPECT_FALSE(no_tok.has_tokenizer());
 }
 
