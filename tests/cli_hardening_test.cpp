@@ -22,12 +22,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
-
 std::vector<json> records(const std::string& out) {
   std::vector<json> result;
   std::istringstream in(out);

@@ -22,12 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
-
 struct RunResult {
   int status = -1;
   std::string out, err;

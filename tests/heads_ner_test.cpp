@@ -23,6 +23,8 @@
 namespace bertcpp {
 namespace {
 
+using testing::kCli;
+
 using heads::ner::PreEntity;
 using testing::data_dir;
 using testing::default_model_dir;
@@ -411,12 +413,6 @@ TEST_F(NerGolden, AVeryLongTextIsSplitIntoWindowsAndMerged) {
 }
 
 // ---- the `bertcpp ner` command line ---------------------------------------------------------------------
-
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
 
 struct CliRun {
   int status = -1;

@@ -24,6 +24,8 @@
 namespace bertcpp {
 namespace {
 
+using testing::kCli;
+
 using heads::qa::Span;
 using testing::default_model_dir;
 
@@ -372,12 +374,6 @@ TEST_F(QaCheckpoint, AContextOf200000CharactersIsAnsweredWindowByWindow) {
 }
 
 // ---- the `bertcpp qa` command line ---------------------------------------------------------------------
-
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
 
 struct CliRun {
   int status = -1;

@@ -25,12 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
-
 constexpr double kTol = 1e-4;
 
 fs::path heads_dir(const std::string& name) { return data_dir() / "heads" / name; }

@@ -18,6 +18,8 @@
 namespace bertcpp {
 namespace {
 
+using testing::kCli;
+
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::data_dir;
@@ -344,12 +346,6 @@ TEST(VariantHeads, AClassifierOfTheWrongShapeNamesTheTensorAndShapes) {
 }
 
 // ---- the CLI accepts these directories ----------------------------------------------------------------------
-
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
 
 std::vector<json> run_cli(const std::vector<std::string>& args, const std::string& input, int& status) {
   const testing::ProcessResult p = testing::run_process(kCli, args, input);

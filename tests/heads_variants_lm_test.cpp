@@ -243,12 +243,6 @@ INSTANTIATE_TEST_SUITE_P(Variants, VariantSentenceEmbeddings, ::testing::ValuesI
 
 // ---- the command line -----------------------------------------------------------------------------------------
 
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
-
 struct CliRun {
   int status = -1;
   std::vector<json> records;

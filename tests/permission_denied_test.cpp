@@ -24,14 +24,10 @@
 namespace bertcpp {
 namespace {
 
+using testing::kCli;
+
 namespace fs = std::filesystem;
 using testing::TempDir;
-
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
 
 constexpr uid_t kNobody = 65534;
 constexpr std::string_view kSkip = "SKIP: ";

@@ -7,6 +7,13 @@
 
 namespace bertcpp::testing {
 
+// The bertcpp CLI built with the tests (null when the build has no CLI): the CLI tests run it as a process.
+#ifdef BERTCPP_CLI_PATH
+inline const char* const kCli = BERTCPP_CLI_PATH;
+#else
+inline const char* const kCli = nullptr;
+#endif
+
 // tests/data
 std::filesystem::path data_dir();
 

@@ -21,15 +21,11 @@
 namespace bertcpp {
 namespace {
 
+using testing::kCli;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::TempDir;
-
-#ifdef BERTCPP_CLI_PATH
-const char* const kCli = BERTCPP_CLI_PATH;
-#else
-const char* const kCli = nullptr;
-#endif
 
 // A 2-layer BERT (model.safetensors holds encoder.layer.0 and encoder.layer.1, no prefix).
 fs::path encoder_fixture() { return testing::data_dir() / "encoder" / "bert_h48_gelu_f32"; }
