@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <ranges>
 #include <string>
 
 #include "bertcpp/error.hpp"
@@ -168,6 +167,31 @@ FillMask::Targets FillMask::resolve_targets(std::span<const std::string> targets
   return out;
 }
 
+namespace {
+
+// The top.size() best ids of [0, count) by `better`, best first, without materialising the ids: a heap whose front
+// is the worst id kept. (Not std::ranges::partial_sort_copy over views::iota: clang 14 with libstdc++ 12, the
+// fuzz build's compiler, does not compile iota_view.)
+template <typename Better>
+void best_ids(std::int32_t count, const Better& better, std::vector<std::int32_t>& top) {
+  const std::size_t k = top.size();
+  top.clear();
+  if (k == 0) return;
+  for (std::int32_t id = 0; id < count; ++id) {
+    if (top.size() < k) {
+      top.push_back(id);
+      std::push_heap(top.begin(), top.end(), better);
+    } else if (better(id, top.front())) {
+      std::pop_heap(top.begin(), top.end(), better);
+      top.back() = id;
+      std::push_heap(top.begin(), top.end(), better);
+    }
+  }
+  std::sort_heap(top.begin(), top.end(), better);
+}
+
+}  // namespace
+
 std::vector<std::vector<MaskPrediction>> FillMask::fill(std::string_view text, const FillMaskOptions& options) const {
   const Impl& m = *impl_;
   const Tokenizer& tok = m.model.tokenizer();
@@ -187,9 +211,9 @@ std::vector<std::vector<MaskPrediction>> FillMask::fill(std::string_view text, c
     // Best first; ties by lower id. Selected from the targets, or from every id, without copying the vocabulary.
     const auto better = [p](std::int32_t a, std::int32_t b) { return p[a] != p[b] ? p[a] > p[b] : a < b; };
     if (targets.empty()) {
-      std::ranges::partial_sort_copy(std::views::iota(std::int32_t{0}, static_cast<std::int32_t>(V)), top, better);
+      best_ids(static_cast<std::int32_t>(V), better, top);
     } else {
-      std::ranges::partial_sort_copy(targets, top, better);
+      std::partial_sort_copy(targets.begin(), targets.end(), top.begin(), top.end(), better);
     }
     auto& row = out.emplace_back();
     for (const std::int32_t id : top) {
