@@ -124,8 +124,8 @@ TEST(EncoderInt8, ErrorWithinQuantizationNoiseTimesMeasuredAmplification) {
 // Every model type's int8 path (ALBERT's shared layers calibrated over all their runs, ELECTRA / ALBERT embedding
 // projections, DistilBERT, RoBERTa position ids) loads, runs, and stays near its fp32 result. The bound is not a
 // precision claim (ErrorWithinQuantizationNoiseTimesMeasuredAmplification is): these random fixtures measure
-// 0.02-0.07 relative RMS, while a broken smoothing or calibration (factors applied on one side only, a layer
-// left unquantized or quantized from the wrong ranges) moves the output by O(1). 0.2 separates the two, and the
+// 0.02-0.07 relative RMS, while a broken calibration or outlier handling (outlier channels dropped, or counted
+// twice, a layer left unquantized) moves the output by much more. 0.2 separates the two, and the
 // lower bound shows the quantization happened.
 TEST(EncoderInt8, EveryModelTypeRunsNearItsFp32Result) {
   int checked = 0;

@@ -75,7 +75,8 @@ LayerWeights read_layer(const weights::Checkpoint& ckpt, const ModelConfig& conf
   return w;
 }
 
-// The largest |x| of each input channel of a layer's four GEMMs, over the calibration tokens (int8 smoothing).
+// The largest |x| of each input channel of a layer's four GEMMs, over the calibration tokens (int8 outlier
+// channels).
 struct LayerInputRanges {
   std::vector<float> qkv, attn_output, ffn_in, ffn_out;
 };
@@ -87,41 +88,43 @@ void observe_max(std::vector<float>& channel_max, const float* x, std::int64_t r
       channel_max[static_cast<std::size_t>(c)] = std::max(channel_max[static_cast<std::size_t>(c)], std::abs(x[r * cols + c]));
 }
 
-// SmoothQuant's factors with migration strength 1/2: s[k] = sqrt(max|x_k| / max_n |W[n, k]|), so that after
-// x / s and W * s both sides of channel k have the same range (channels that never fired, or weights that are
-// all zero, keep s = 1).
-std::vector<float> smoothing_factors(const std::vector<float>& input_max, const std::vector<float>& weight,
-                                     std::int64_t out, std::int64_t in) {
-  if (input_max.empty()) return {};
-  std::vector<float> weight_max(static_cast<std::size_t>(in), 0.0f);
-  for (std::int64_t n = 0; n < out; ++n)
-    for (std::int64_t k = 0; k < in; ++k)
-      weight_max[static_cast<std::size_t>(k)] =
-          std::max(weight_max[static_cast<std::size_t>(k)], std::abs(weight[static_cast<std::size_t>(n * in + k)]));
-  std::vector<float> s(static_cast<std::size_t>(in), 1.0f);
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    const float a = input_max[k], w = weight_max[k];
-    if (a > 0.0f && w > 0.0f && std::isfinite(a)) s[k] = std::clamp(std::sqrt(a / w), 1e-4f, 1e4f);
-  }
-  return s;
+// How many input channels of each int8 GEMM stay fp32 (kernels/linear_int8.hpp). Measured on
+// all-MiniLM-L6-v2 (docs/quantization.md): mean embedding cosine to fp32 0.99895 with smoothing and none kept,
+// 0.99935 / 0.99949 / 0.99951 / 0.99955 keeping 1 / 2 / 4 / 8; each costs J multiply-adds per output.
+constexpr std::size_t kOutlierChannels = 4;
+
+// The kOutlierChannels channels with the largest calibrated |x| (among those that were ever non-zero), in
+// increasing order.
+std::vector<std::int32_t> outlier_channels(const std::vector<float>& input_max) {
+  std::vector<std::int32_t> order;
+  for (std::size_t k = 0; k < input_max.size(); ++k)
+    if (input_max[k] > 0.0f && std::isfinite(input_max[k])) order.push_back(static_cast<std::int32_t>(k));
+  const std::size_t keep = std::min(kOutlierChannels, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                    [&](std::int32_t a, std::int32_t b) {
+                      const float x = input_max[static_cast<std::size_t>(a)], y = input_max[static_cast<std::size_t>(b)];
+                      return x > y || (x == y && a < b);
+                    });
+  order.resize(keep);
+  std::sort(order.begin(), order.end());
+  return order;
 }
 
 TransformerLayer build_layer(const kernels::DnnlContext& ctx, ComputeType compute, const ModelConfig& config,
                              const LayerWeights& w, kernels::Epilogue act, const LayerInputRanges* ranges) {
   const std::int64_t H = config.hidden_size, I = config.intermediate_size;
-  const auto smooth = [&](const std::vector<float> LayerInputRanges::*which, const std::vector<float>& weight,
-                          std::int64_t out, std::int64_t in) {
-    return ranges ? smoothing_factors(ranges->*which, weight, out, in) : std::vector<float>{};
+  const auto outliers = [&](const std::vector<float> LayerInputRanges::*which) {
+    return ranges ? outlier_channels(ranges->*which) : std::vector<std::int32_t>{};
   };
   TransformerLayer layer;
   layer.qkv = kernels::Dense(ctx, compute, w.qkv_w, w.qkv_b, H, 3 * H, kernels::Epilogue::none,
-                             smooth(&LayerInputRanges::qkv, w.qkv_w, 3 * H, H));
+                             outliers(&LayerInputRanges::qkv));
   layer.attn_output = kernels::Dense(ctx, compute, w.attn_output_w, w.attn_output_b, H, H, kernels::Epilogue::residual,
-                                     smooth(&LayerInputRanges::attn_output, w.attn_output_w, H, H));
+                                     outliers(&LayerInputRanges::attn_output));
   layer.ffn_in = kernels::Dense(ctx, compute, w.ffn_in_w, w.ffn_in_b, H, I, act,
-                                smooth(&LayerInputRanges::ffn_in, w.ffn_in_w, I, H));
+                                outliers(&LayerInputRanges::ffn_in));
   layer.ffn_out = kernels::Dense(ctx, compute, w.ffn_out_w, w.ffn_out_b, I, H, kernels::Epilogue::residual,
-                                 smooth(&LayerInputRanges::ffn_out, w.ffn_out_w, H, I));
+                                 outliers(&LayerInputRanges::ffn_out));
   layer.attn_ln_gamma = w.attn_ln_gamma;
   layer.attn_ln_beta = w.attn_ln_beta;
   layer.out_ln_gamma = w.out_ln_gamma;
@@ -129,11 +132,10 @@ TransformerLayer build_layer(const kernels::DnnlContext& ctx, ComputeType comput
   return layer;
 }
 
-// The calibration input of int8 smoothing: kCalibrationSequences x kCalibrationTokens token ids drawn uniformly
-// from the whole vocabulary by a fixed-seed generator (the same batch on every load). Random ids are enough:
-// which input channels of a layer carry the large values is a property of the weights far more than of the
-// text (measured on all-MiniLM-L6-v2: smoothing calibrated on these ids or on 64 real sentences of the test
-// corpus gives mean embedding cosines to fp32 within 3e-4 of each other; docs/quantization.md).
+// The calibration input of int8's outlier channels: kCalibrationSequences x kCalibrationTokens token ids drawn
+// uniformly from the whole vocabulary by a fixed-seed generator (the same batch on every load). Random ids are
+// enough: which input channels of a layer carry the large values is a property of the weights far more than of
+// the text (docs/quantization.md compares calibration on these ids with calibration on real sentences).
 constexpr int kCalibrationSequences = 4;
 constexpr std::int64_t kCalibrationTokens = 64;
 
@@ -280,7 +282,7 @@ void BertEncoder::embed(Workspace& ws, kernels::GemmExec& exec) const {
 
 void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weights::CheckpointLayout& layout,
                                    kernels::Epilogue act) {
-  // Calibration for the smoothing factors (linear_int8.hpp): the fixed calibration batch runs through the fp32
+  // Calibration for the outlier channels (linear_int8.hpp): the fixed calibration batch runs through the fp32
   // layers, and each stored layer is quantized once the schedule has run it for the last time, with the input
   // ranges of all its runs (ALBERT runs one stored layer many times). Only the layers between first and last use
   // exist in fp32 at once: one, for every supported model type.

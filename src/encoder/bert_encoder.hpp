@@ -69,7 +69,7 @@ class BertEncoder {
   void embed(Workspace& ws, kernels::GemmExec& exec) const;
   // Grows ws's activation buffers to ws.packed's token count.
   void reserve(Workspace& ws) const;
-  // int8: calibrates the smoothing factors on a fixed batch through the fp32 layers, then quantizes each layer.
+  // int8: finds each GEMM's outlier channels on a fixed batch through the fp32 layers, then quantizes each layer.
   void load_int8_layers(const weights::Checkpoint& checkpoint, const weights::CheckpointLayout& layout,
                         kernels::Epilogue act);
 

@@ -17,13 +17,15 @@ void grow(Vector& v, std::int64_t n) {
 
 Dense::Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight,
              const std::vector<float>& bias, std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
-             const std::vector<float>& smooth)
+             const std::vector<std::int32_t>& outlier_channels)
     : compute_(compute) {
-  if (!smooth.empty() && compute != ComputeType::int8)
-    throw InvalidArgumentError("Dense: smoothing factors are for int8 layers only");
+  if (!outlier_channels.empty() && compute != ComputeType::int8)
+    throw InvalidArgumentError("Dense: outlier channels are for int8 layers only");
   switch (compute) {
     case ComputeType::fp32: linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue); break;
-    case ComputeType::int8: int8_ = LinearInt8(ctx, weight, bias, in_features, out_features, epilogue, smooth); break;
+    case ComputeType::int8:
+      int8_ = LinearInt8(ctx, weight, bias, in_features, out_features, epilogue, outlier_channels);
+      break;
     case ComputeType::bf16:
       linear_ = Linear(ctx, weight, bias, in_features, out_features, epilogue, GemmTypes::bf16);
       break;
@@ -40,15 +42,18 @@ std::int64_t Dense::out_features() const noexcept {
 
 namespace {
 
-// The per-row int8 buffers for [rows, cols], grown as needed; `in` points at them.
-RowQuantTarget int8_target(GemmInputBuffers& buffers, std::int64_t rows, std::int64_t cols, GemmInput& in) {
+// The per-row int8 buffers for [rows, cols] with `outlier` channels, grown as needed; `in` points at them.
+RowQuantTarget int8_target(GemmInputBuffers& buffers, std::int64_t rows, std::int64_t cols, OutlierChannels outlier,
+                           GemmInput& in) {
   grow(buffers.u8, rows * cols);
   grow(buffers.row_scale, rows);
   grow(buffers.row_zero_point, rows);
+  grow(buffers.outliers, rows * outlier.count);
   in.u8 = buffers.u8.data();
   in.row_scale = buffers.row_scale.data();
   in.row_zero_point = buffers.row_zero_point.data();
-  return {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data()};
+  in.outliers = outlier.count > 0 ? buffers.outliers.data() : nullptr;
+  return {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data(), buffers.outliers.data()};
 }
 
 }  // namespace
@@ -58,7 +63,11 @@ GemmInput Dense::prepare(const float* x, std::int64_t m, GemmInputBuffers& buffe
   const std::int64_t k = in_features();
   switch (compute_) {
     case ComputeType::fp32: in.f32 = x; break;
-    case ComputeType::int8: quantize_rows_u8(x, m, k, int8_.inv_smooth(), int8_target(buffers, m, k, in)); break;
+    case ComputeType::int8: {
+      const OutlierChannels outlier = int8_.outlier_channels();
+      quantize_rows_u8(x, m, k, outlier, int8_target(buffers, m, k, outlier, in));
+      break;
+    }
     case ComputeType::bf16:
       grow(buffers.bf16, m * k);
       convert_to_bf16(x, m * k, buffers.bf16.data());
@@ -81,8 +90,9 @@ GemmInput layer_norm_prepared(const Dense* consumer, const float* x, float* y, s
     return consumer->prepare(y, rows, buffers);
   }
   GemmInput in;
-  layer_norm_quantize_rows_u8(x, y, rows, hidden, gamma, beta, eps, consumer->int8_inv_smooth(),
-                              int8_target(buffers, rows, hidden, in));
+  const OutlierChannels outlier = consumer->int8_outlier_channels();
+  layer_norm_quantize_rows_u8(x, y, rows, hidden, gamma, beta, eps, outlier,
+                              int8_target(buffers, rows, hidden, outlier, in));
   return in;
 }
 
@@ -94,7 +104,7 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
       return;
     case ComputeType::int8:
       if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
-      int8_.forward(exec, x.u8, x.row_scale, x.row_zero_point, m, y);
+      int8_.forward(exec, {x.u8, x.row_scale, x.row_zero_point, x.outliers}, m, y);
       return;
     case ComputeType::bf16:
       if (!x.bf16) throw InvalidArgumentError("Dense: bf16 layer given an input not converted to bf16");
@@ -111,8 +121,10 @@ GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::i
   }
   if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
   GemmInput out;
-  const LinearInt8::Requantize requantize{next.int8_.inv_smooth(), int8_target(next_buffers, m, out_features(), out)};
-  int8_.forward(exec, x.u8, x.row_scale, x.row_zero_point, m, y, &requantize);
+  const OutlierChannels next_outlier = next.int8_.outlier_channels();
+  const LinearInt8::Requantize requantize{next_outlier,
+                                          int8_target(next_buffers, m, out_features(), next_outlier, out)};
+  int8_.forward(exec, {x.u8, x.row_scale, x.row_zero_point, x.outliers}, m, y, &requantize);
   return out;
 }
 

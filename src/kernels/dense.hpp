@@ -23,6 +23,7 @@ struct GemmInput {
   const std::uint8_t* u8 = nullptr;  // quantized per row: with row_scale [M] and row_zero_point [M]
   const float* row_scale = nullptr;
   const std::int32_t* row_zero_point = nullptr;
+  const float* outliers = nullptr;  // [M, J]: the fp32 values of the int8 layer's J outlier channels
   const std::uint16_t* bf16 = nullptr;
 };
 
@@ -32,6 +33,7 @@ struct GemmInputBuffers {
   common::AlignedVector<std::uint8_t> u8;
   common::AlignedVector<float> row_scale;
   common::AlignedVector<std::int32_t> row_zero_point;
+  common::AlignedVector<float> outliers;
   common::AlignedVector<std::uint16_t> bf16;
 };
 
@@ -40,19 +42,21 @@ class Dense {
   Dense() = default;
   // weight: [out_features, in_features] row-major fp32 (any storage dtype already converted), bias: [out] or
   // empty. bf16 on a CPU without native bf16: UnsupportedError (see linear.hpp).
-  // `smooth` [in_features] (int8 only, may be empty): per-input-channel smoothing factors (linear_int8.hpp).
+  // `outlier_channels` (int8 only, may be empty): input channels kept in fp32 (linear_int8.hpp).
   Dense(const DnnlContext& ctx, ComputeType compute, const std::vector<float>& weight, const std::vector<float>& bias,
         std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
-        const std::vector<float>& smooth = {});
+        const std::vector<std::int32_t>& outlier_channels = {});
 
   ComputeType compute() const noexcept { return compute_; }
-  // int8: what the input's quantizer multiplies each column by (1 / smoothing), or null.
-  const float* int8_inv_smooth() const noexcept { return compute_ == ComputeType::int8 ? int8_.inv_smooth() : nullptr; }
+  // int8: the channels the input's quantizer leaves out and copies (none for the other types).
+  OutlierChannels int8_outlier_channels() const noexcept {
+    return compute_ == ComputeType::int8 ? int8_.outlier_channels() : OutlierChannels{};
+  }
   std::int64_t in_features() const noexcept;
   std::int64_t out_features() const noexcept;
 
-  // x [M, K] fp32 in the form this layer reads (fp32: x itself; int8: smoothed and quantized per row into
-  // buffers.u8; bf16: rounded into buffers.bf16).
+  // x [M, K] fp32 in the form this layer reads (fp32: x itself; int8: quantized per row into buffers.u8, the
+  // outlier channels copied into buffers.outliers; bf16: rounded into buffers.bf16).
   GemmInput prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const;
 
   // y [M, N] = epilogue(x W^T + b); x must have been prepared for this compute type. Thread-safe.

@@ -22,28 +22,36 @@ constexpr std::int64_t kRowBlock = 256;
 
 LinearInt8::LinearInt8(const DnnlContext& ctx, const std::vector<float>& weight, const std::vector<float>& bias,
                        std::int64_t in_features, std::int64_t out_features, Epilogue epilogue,
-                       const std::vector<float>& smooth)
-    : ctx_(&ctx), k_(in_features), n_(out_features), epilogue_(epilogue) {
+                       const std::vector<std::int32_t>& outlier_channels)
+    : ctx_(&ctx), k_(in_features), n_(out_features), epilogue_(epilogue), outlier_index_(outlier_channels) {
   if (static_cast<std::int64_t>(weight.size()) != k_ * n_ ||
-      (!bias.empty() && static_cast<std::int64_t>(bias.size()) != n_) ||
-      (!smooth.empty() && static_cast<std::int64_t>(smooth.size()) != k_)) {
-    throw InvalidArgumentError("LinearInt8: weight/bias/smoothing sizes do not match [" + std::to_string(n_) + "," +
+      (!bias.empty() && static_cast<std::int64_t>(bias.size()) != n_)) {
+    throw InvalidArgumentError("LinearInt8: weight/bias sizes do not match [" + std::to_string(n_) + "," +
                                std::to_string(k_) + "]");
   }
+  for (std::size_t j = 0; j < outlier_index_.size(); ++j) {
+    const std::int32_t c = outlier_index_[j];
+    if (c < 0 || c >= k_ || (j > 0 && c <= outlier_index_[j - 1]))
+      throw InvalidArgumentError("LinearInt8: outlier channels must be increasing indices below " + std::to_string(k_) +
+                                 " (channel " + std::to_string(c) + " at position " + std::to_string(j) + ")");
+  }
+  // The outlier columns move to the fp32 part ([J, N]) and are zero in what is quantized, so that they neither
+  // widen a row's weight scale nor contribute to the s8 product.
+  const auto J = static_cast<std::int64_t>(outlier_index_.size());
   QuantizedWeights q;
-  if (smooth.empty()) {
+  if (J == 0) {
     q = quantize_weights_s8(weight.data(), n_, k_, int8_levels().weight_max);
   } else {
-    std::vector<float> smoothed(weight.size());
-    inv_smooth_.resize(static_cast<std::size_t>(k_));
-    for (std::int64_t j = 0; j < k_; ++j) {
-      if (!(smooth[j] > 0.0f) || !std::isfinite(smooth[j]))
-        throw InvalidArgumentError("LinearInt8: smoothing factor " + std::to_string(j) + " is not positive and finite");
-      inv_smooth_[j] = 1.0f / smooth[j];
+    std::vector<float> rest(weight);
+    outlier_weight_.resize(static_cast<std::size_t>(J * n_));
+    for (std::int64_t n = 0; n < n_; ++n) {
+      for (std::int64_t j = 0; j < J; ++j) {
+        float& w = rest[static_cast<std::size_t>(n * k_ + outlier_index_[static_cast<std::size_t>(j)])];
+        outlier_weight_[static_cast<std::size_t>(j * n_ + n)] = w;
+        w = 0.0f;
+      }
     }
-    for (std::int64_t i = 0; i < n_; ++i)
-      for (std::int64_t j = 0; j < k_; ++j) smoothed[i * k_ + j] = weight[i * k_ + j] * smooth[j];
-    q = quantize_weights_s8(smoothed.data(), n_, k_, int8_levels().weight_max);
+    q = quantize_weights_s8(rest.data(), n_, k_, int8_levels().weight_max);
   }
   scales_.assign(q.scales.begin(), q.scales.end());
   row_sums_.assign(q.row_sums.begin(), q.row_sums.end());
@@ -66,48 +74,56 @@ GemmPrimitive LinearInt8::create(std::int64_t m) const {
   return p;
 }
 
-void LinearInt8::epilogue_rows(const std::int32_t* acc, const float* row_scale, const std::int32_t* row_zero_point,
-                               std::int64_t m, float* y, const Requantize* requantize) const {
+void LinearInt8::epilogue_rows(const std::int32_t* acc, const Input& x, std::int64_t m, float* y,
+                               const Requantize* requantize) const {
   using Eigen::ArrayXf;
   using Eigen::ArrayXi;
   const Eigen::Map<const ArrayXf> sw(scales_.data(), n_), b(bias_.data(), n_);
   const Eigen::Map<const ArrayXi> rowsum(row_sums_.data(), n_);
+  const auto J = static_cast<std::int64_t>(outlier_index_.size());
   constexpr float kSqrtHalf = 0.70710678118654752f, kSqrt2OverPi = 0.79788456080286536f;
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < m; ++r) {
     const Eigen::Map<const ArrayXi> a(acc + r * n_, n_);
     Eigen::Map<ArrayXf> out(y + r * n_, n_);
-    const float sx = row_scale[r];
-    const std::int32_t z = row_zero_point[r];
+    const float sx = x.row_scale[r];
+    const std::int32_t z = x.row_zero_point[r];
     const auto value = (a - z * rowsum).cast<float>() * (sx * sw) + b;
+    // The s8 part plus the fp32 outlier channels' products (up to four in the same pass over the row), plus the
+    // residual, then the activation in place.
+    const float* o = J > 0 ? x.outliers + r * J : nullptr;
+    const auto w = [&](std::int64_t j) { return Eigen::Map<const ArrayXf>(outlier_weight_.data() + j * n_, n_); };
+    const auto assign = [&](const auto& expr) {
+      if (epilogue_ == Epilogue::residual) out += expr;
+      else out = expr;
+    };
+    switch (std::min<std::int64_t>(J, 4)) {
+      case 0: assign(value); break;
+      case 1: assign(value + o[0] * w(0)); break;
+      case 2: assign(value + o[0] * w(0) + o[1] * w(1)); break;
+      case 3: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2)); break;
+      default: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2) + o[3] * w(3)); break;
+    }
+    for (std::int64_t j = 4; j < J; ++j) out += o[j] * w(j);
     switch (epilogue_) {
-      case Epilogue::residual: out += value; break;
-      case Epilogue::none: out = value; break;
-      case Epilogue::gelu_erf:
-        out = value;
-        out = 0.5f * out * (1.0f + (out * kSqrtHalf).erf());
-        break;
-      case Epilogue::gelu_tanh:
-        out = value;
-        out = 0.5f * out * (1.0f + (kSqrt2OverPi * (out + 0.044715f * out.cube())).tanh());
-        break;
-      case Epilogue::relu: out = value.max(0.0f); break;
-      case Epilogue::silu:
-        out = value;
-        out = out * out.logistic();
-        break;
-      case Epilogue::tanh: out = value.tanh(); break;
+      case Epilogue::residual:
+      case Epilogue::none: break;
+      case Epilogue::gelu_erf: out = 0.5f * out * (1.0f + (out * kSqrtHalf).erf()); break;
+      case Epilogue::gelu_tanh: out = 0.5f * out * (1.0f + (kSqrt2OverPi * (out + 0.044715f * out.cube())).tanh()); break;
+      case Epilogue::relu: out = out.max(0.0f); break;
+      case Epilogue::silu: out = out * out.logistic(); break;
+      case Epilogue::tanh: out = out.tanh(); break;
     }
     if (requantize) {
-      const QuantParams p = quantize_row_u8(out.data(), n_, requantize->inv_smooth, requantize->out.q + r * n_);
+      const QuantParams p = quantize_row_u8(out.data(), n_, requantize->outlier, requantize->out.q + r * n_,
+                                            requantize->out.outlier_row(r, requantize->outlier.count));
       requantize->out.scale[r] = p.scale;
       requantize->out.zero_point[r] = p.zero_point;
     }
   }
 }
 
-void LinearInt8::forward(GemmExec& exec, const std::uint8_t* x, const float* row_scale,
-                         const std::int32_t* row_zero_point, std::int64_t m, float* y,
+void LinearInt8::forward(GemmExec& exec, const Input& x, std::int64_t m, float* y,
                          const Requantize* requantize) const {
   if (m == 0) return;
   if (requantize && epilogue_ == Epilogue::residual)
@@ -127,7 +143,7 @@ void LinearInt8::forward(GemmExec& exec, const std::uint8_t* x, const float* row
                                    [&] { return create(rows); });
     const std::size_t scratch_bytes = p->scratchpad.get_size();
     if (exec.scratchpad->size() < scratch_bytes) exec.scratchpad->resize(scratch_bytes);
-    dnnl::memory src(p->src, engine, const_cast<std::uint8_t*>(x + r0 * k_));
+    dnnl::memory src(p->src, engine, const_cast<std::uint8_t*>(x.q + r0 * k_));
     dnnl::memory dst(p->dst, engine, acc.data());
     dnnl::memory scratch(p->scratchpad, engine, exec.scratchpad->data());
     p->matmul.execute(exec.stream, {{DNNL_ARG_SRC, src},
@@ -141,9 +157,12 @@ void LinearInt8::forward(GemmExec& exec, const std::uint8_t* x, const float* row
       block_requantize.out.q += r0 * n_;
       block_requantize.out.scale += r0;
       block_requantize.out.zero_point += r0;
+      block_requantize.out.outliers = requantize->out.outlier_row(r0, requantize->outlier.count);
     }
-    epilogue_rows(acc.data(), row_scale + r0, row_zero_point + r0, rows, y + r0 * n_,
-                  requantize ? &block_requantize : nullptr);
+    const auto J = static_cast<std::int64_t>(outlier_index_.size());
+    const Input block_x{x.q + r0 * k_, x.row_scale + r0, x.row_zero_point + r0,
+                        J > 0 ? x.outliers + r0 * J : nullptr};
+    epilogue_rows(acc.data(), block_x, rows, y + r0 * n_, requantize ? &block_requantize : nullptr);
   }
 }
 

@@ -33,10 +33,10 @@ inline __m256i quantize8(__m256 v, __m256 inv, __m256i zp) {
   return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);
 }
 
-// q[i] for x[i] * mul[i] (mul may be null), single-threaded: called per row inside parallel loops. AVX2 (the
-// library's baseline, -march=x86-64-v3): 32 values per step, narrowed to u8 with saturation (the clamp to
-// [0, 255]); measured 4x faster than the auto-vectorized scalar loop, which narrowed element by element.
-void quantize_span(const float* x, const float* mul, std::int64_t count, QuantParams p, std::uint8_t* q) {
+// q[i] for x[i], single-threaded: called per row inside parallel loops. AVX2 (the library's baseline,
+// -march=x86-64-v3): 32 values per step, narrowed to u8 with saturation (the clamp to [0, 255]); measured 4x
+// faster than the auto-vectorized scalar loop, which narrowed element by element.
+void quantize_span(const float* x, std::int64_t count, QuantParams p, std::uint8_t* q) {
   const float inv = 1.0f / p.scale, zp = static_cast<float>(p.zero_point);
   const __m256 vinv = _mm256_set1_ps(inv);
   const __m256i vzp = _mm256_set1_epi32(p.zero_point);
@@ -44,16 +44,13 @@ void quantize_span(const float* x, const float* mul, std::int64_t count, QuantPa
   std::int64_t i = 0;
   for (; i + 32 <= count; i += 32) {
     __m256 v[4];
-    for (int j = 0; j < 4; ++j) {
-      v[j] = _mm256_loadu_ps(x + i + 8 * j);
-      if (mul) v[j] = _mm256_mul_ps(v[j], _mm256_loadu_ps(mul + i + 8 * j));
-    }
+    for (int j = 0; j < 4; ++j) v[j] = _mm256_loadu_ps(x + i + 8 * j);
     const __m256i ab = _mm256_packs_epi32(quantize8(v[0], vinv, vzp), quantize8(v[1], vinv, vzp));
     const __m256i cd = _mm256_packs_epi32(quantize8(v[2], vinv, vzp), quantize8(v[3], vinv, vzp));
     const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
   }
-  for (; i < count; ++i) q[i] = quantize_one((mul ? x[i] * mul[i] : x[i]) * inv, zp);
+  for (; i < count; ++i) q[i] = quantize_one(x[i] * inv, zp);
 }
 
 }  // namespace
@@ -88,35 +85,44 @@ void quantize_u8_with(const float* x, std::int64_t count, QuantParams params, st
   for (std::int64_t i = 0; i < count; ++i) q[i] = quantize_one(x[i] * inv, zp);
 }
 
-QuantParams quantize_row_u8(const float* x, std::int64_t cols, const float* inv_smooth, std::uint8_t* q) {
+QuantParams quantize_row_u8(const float* x, std::int64_t cols, OutlierChannels outlier, std::uint8_t* q,
+                            float* outliers) {
   if (cols == 0) return QuantParams{};
-  const Eigen::Map<const Eigen::ArrayXf> row(x, cols);
+  // The range over the columns between the outlier channels (the row itself when there are none).
   float lo = 0.0f, hi = 0.0f;
-  if (inv_smooth) {
-    const Eigen::Map<const Eigen::ArrayXf> mul(inv_smooth, cols);
-    lo = (row * mul).minCoeff();
-    hi = (row * mul).maxCoeff();
-  } else {
-    lo = row.minCoeff();
-    hi = row.maxCoeff();
+  std::int64_t begin = 0;
+  for (std::int64_t j = 0; j <= outlier.count; ++j) {
+    const std::int64_t end = j < outlier.count ? outlier.index[j] : cols;
+    if (end > begin) {
+      const Eigen::Map<const Eigen::ArrayXf> part(x + begin, end - begin);
+      lo = std::min(lo, part.minCoeff());
+      hi = std::max(hi, part.maxCoeff());
+    }
+    begin = end + 1;
   }
   const QuantParams p = u8_params(lo, hi, int8_levels().activation_max);
-  quantize_span(x, inv_smooth, cols, p, q);
+  quantize_span(x, cols, p, q);
+  for (std::int64_t j = 0; j < outlier.count; ++j) {
+    const std::int32_t c = outlier.index[j];
+    outliers[j] = x[c];
+    q[c] = static_cast<std::uint8_t>(p.zero_point);
+  }
   return p;
 }
 
-void quantize_rows_u8(const float* x, std::int64_t rows, std::int64_t cols, const float* inv_smooth,
+void quantize_rows_u8(const float* x, std::int64_t rows, std::int64_t cols, OutlierChannels outlier,
                       RowQuantTarget out) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t r = 0; r < rows; ++r) {
-    const QuantParams p = quantize_row_u8(x + r * cols, cols, inv_smooth, out.q + r * cols);
+    const QuantParams p =
+        quantize_row_u8(x + r * cols, cols, outlier, out.q + r * cols, out.outlier_row(r, outlier.count));
     out.scale[r] = p.scale;
     out.zero_point[r] = p.zero_point;
   }
 }
 
 void layer_norm_quantize_rows_u8(const float* x, float* y, std::int64_t rows, std::int64_t hidden,
-                                 const float* gamma, const float* beta, float eps, const float* inv_smooth,
+                                 const float* gamma, const float* beta, float eps, OutlierChannels outlier,
                                  RowQuantTarget out) {
   // Blocks of rows: layer_norm on the block, then each row quantized while the block is still in L1/L2.
   constexpr std::int64_t kBlock = 8;
@@ -126,7 +132,8 @@ void layer_norm_quantize_rows_u8(const float* x, float* y, std::int64_t rows, st
     // Single-threaded inside: layer_norm's own parallel for does not nest (OpenMP nesting is off).
     layer_norm(x + r0 * hidden, y + r0 * hidden, n, hidden, gamma, beta, eps);
     for (std::int64_t r = r0; r < r0 + n; ++r) {
-      const QuantParams p = quantize_row_u8(y + r * hidden, hidden, inv_smooth, out.q + r * hidden);
+      const QuantParams p =
+          quantize_row_u8(y + r * hidden, hidden, outlier, out.q + r * hidden, out.outlier_row(r, outlier.count));
       out.scale[r] = p.scale;
       out.zero_point[r] = p.zero_point;
     }

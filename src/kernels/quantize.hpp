@@ -1,13 +1,14 @@
 // Quantization kernels of the int8 and bf16 compute types (bertcpp/compute.hpp, docs/quantization.md).
 //
-// Activations (dynamic, per token row): row r of x, each column first divided by the consuming layer's smoothing
-// factor (x'[r, k] = x[r, k] * inv_smooth[k], or x itself without smoothing), in [lo_r, hi_r] ->
-// u8 q = clamp(round(x' * (1 / scale_r)) + zero_point_r, 0, 255), with the range widened to include 0 (so 0, the
+// Activations (dynamic, per token row): row r of x, in [lo_r, hi_r] ->
+// u8 q = clamp(round(x * (1 / scale_r)) + zero_point_r, 0, 255), with the range widened to include 0 (so 0, the
 // value of padding and of ReLU/GELU floors, is exact), scale_r = (hi_r - lo_r) / 255,
-// zero_point_r = round(-lo_r / scale_r). Dequantized: x' ~ scale_r * (q - zero_point_r); the error of one
+// zero_point_r = round(-lo_r / scale_r). Dequantized: x ~ scale_r * (q - zero_point_r); the error of one
 // element is at most scale_r / 2 inside the range. One row's outliers (the [CLS]/[SEP] tokens of BERT models
 // carry activations 10-100x the others') no longer coarsen every other token's step, as one range per
-// tensor did.
+// tensor did. The consuming layer's outlier channels (linear_int8.hpp), when it has any, are left out of the
+// range: their q is the zero point (the quantized 0) and their fp32 values are copied out for the layer's
+// fp32 part.
 // Weights (static, per output channel): W[n, :] -> s8 q = round(W / scale[n]), scale[n] = max|W[n, :]| / L,
 // symmetric (no zero point), error at most scale[n] / 2; L = 127, or 63 on CPUs without VNNI
 // (kernels::int8_levels).
@@ -40,20 +41,35 @@ struct Int8Levels {
 };
 Int8Levels int8_levels() noexcept;
 
-// Where a per-row quantized [rows, cols] tensor goes: q [rows, cols], scale [rows], zero_point [rows].
+// The input channels an int8 layer keeps in fp32 (linear_int8.hpp): `count` column indices, strictly
+// increasing. Empty: none.
+struct OutlierChannels {
+  const std::int32_t* index = nullptr;
+  std::int64_t count = 0;
+};
+
+// Where a per-row quantized [rows, cols] tensor goes: q [rows, cols], scale [rows], zero_point [rows], and
+// outliers [rows, channels.count]: the fp32 values of the outlier channels (unused when there are none).
 struct RowQuantTarget {
   std::uint8_t* q;
   float* scale;
   std::int32_t* zero_point;
+  float* outliers = nullptr;
+
+  // Row r's outlier values, for `count` outlier channels (null when there are none).
+  float* outlier_row(std::int64_t r, std::int64_t count) const noexcept {
+    return count > 0 ? outliers + r * count : nullptr;
+  }
 };
 
-// One row x [cols] (times inv_smooth [cols] when given) -> q [cols] in [0, int8_levels().activation_max];
-// returns the row's parameters. Two passes over the row (range, then quantize): a row of a BERT activation
-// (<= 16 KB) stays in L1 in between.
-QuantParams quantize_row_u8(const float* x, std::int64_t cols, const float* inv_smooth, std::uint8_t* q);
+// One row x [cols] -> q [cols] in [0, int8_levels().activation_max], the outlier channels' values into
+// outliers [outlier.count]; returns the row's parameters. Two passes over the row (range, then quantize): a
+// row of a BERT activation (<= 16 KB) stays in L1 in between.
+QuantParams quantize_row_u8(const float* x, std::int64_t cols, OutlierChannels outlier, std::uint8_t* q,
+                            float* outliers);
 
-// x: [rows, cols] row-major -> per-row u8 (see above), parallel over rows. inv_smooth [cols] may be null.
-void quantize_rows_u8(const float* x, std::int64_t rows, std::int64_t cols, const float* inv_smooth,
+// x: [rows, cols] row-major -> per-row u8 (see above), parallel over rows.
+void quantize_rows_u8(const float* x, std::int64_t rows, std::int64_t cols, OutlierChannels outlier,
                       RowQuantTarget out);
 
 // q[i] = clamp(round(x[i] * (1 / params.scale)) + zero_point, 0, 255) for a known range.
@@ -62,7 +78,7 @@ void quantize_u8_with(const float* x, std::int64_t count, QuantParams params, st
 // LayerNorm (as kernels::layer_norm, bit for bit) of x into y, and y quantized per row into `out` in the same
 // call, each row while it is in cache.
 void layer_norm_quantize_rows_u8(const float* x, float* y, std::int64_t rows, std::int64_t hidden,
-                                 const float* gamma, const float* beta, float eps, const float* inv_smooth,
+                                 const float* gamma, const float* beta, float eps, OutlierChannels outlier,
                                  RowQuantTarget out);
 
 // Weights quantized per output channel.
