@@ -404,6 +404,15 @@ TEST(Dense, Int8RequantizedInTheEpilogueEqualsForwardThenPrepare) {
     EXPECT_TRUE(std::equal(fused.row_zero_point, fused.row_zero_point + m, apart.row_zero_point));
     ASSERT_NE(fused.outliers, nullptr);
     EXPECT_TRUE(std::equal(fused.outliers, fused.outliers + m * 4, apart.outliers));
+    // Without keep_output the fp32 output only passes through scratch rows: the quantized input is the same.
+    kernels::GemmInputBuffers scratch_buffers;
+    std::vector<float> y_scratch(m * inner);
+    const kernels::GemmInput direct =
+        up.forward_then_prepare(exec, in, m, y_scratch.data(), down, scratch_buffers, /*keep_output=*/false);
+    EXPECT_TRUE(std::equal(direct.u8, direct.u8 + m * inner, apart.u8));
+    EXPECT_TRUE(std::equal(direct.row_scale, direct.row_scale + m, apart.row_scale));
+    EXPECT_TRUE(std::equal(direct.row_zero_point, direct.row_zero_point + m, apart.row_zero_point));
+    EXPECT_TRUE(std::equal(direct.outliers, direct.outliers + m * 4, apart.outliers));
   }
 }
 

@@ -191,7 +191,7 @@ kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense
     // [n, I], activation fused, and prepared for FFN down (int8: quantized in the same epilogue)
     StageTimer timer(Stage::ffn_up_gemm, gemm_flops * static_cast<double>(I));
     activated = layer.ffn_in.forward_then_prepare(exec, input, n, ws.intermediate.data(), layer.ffn_out,
-                                                  ws.ffn_down_input);
+                                                  ws.ffn_down_input, /*keep_output=*/observe != nullptr);
   }
   if (observe) observe_max(observe->ffn_out, ws.intermediate.data(), n, I);
   {

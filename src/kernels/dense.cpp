@@ -114,7 +114,7 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
 }
 
 GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y,
-                                     const Dense& next, GemmInputBuffers& next_buffers) const {
+                                     const Dense& next, GemmInputBuffers& next_buffers, bool keep_output) const {
   if (compute_ != ComputeType::int8 || next.compute_ != ComputeType::int8) {
     forward(exec, x, m, y);
     return next.prepare(y, m, next_buffers);
@@ -122,8 +122,8 @@ GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::i
   if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
   GemmInput out;
   const OutlierChannels next_outlier = next.int8_.outlier_channels();
-  const LinearInt8::Requantize requantize{next_outlier,
-                                          int8_target(next_buffers, m, out_features(), next_outlier, out)};
+  const LinearInt8::Requantize requantize{next_outlier, int8_target(next_buffers, m, out_features(), next_outlier, out),
+                                          keep_output};
   int8_.forward(exec, {x.u8, x.row_scale, x.row_zero_point, x.outliers}, m, y, &requantize);
   return out;
 }

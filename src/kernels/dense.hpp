@@ -63,9 +63,10 @@ class Dense {
   void forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y) const;
 
   // forward(), then y prepared for `next` into next_buffers (which must not be x's). Both int8: one pass, the
-  // output rows quantized in this layer's epilogue (FFN up -> FFN down).
+  // output rows quantized in this layer's epilogue (FFN up -> FFN down); without keep_output, y [M, N] is only
+  // scratch there and its contents afterwards are unspecified (the fp32 output is not written out).
   GemmInput forward_then_prepare(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y, const Dense& next,
-                                 GemmInputBuffers& next_buffers) const;
+                                 GemmInputBuffers& next_buffers, bool keep_output = true) const;
 
  private:
   ComputeType compute_ = ComputeType::fp32;

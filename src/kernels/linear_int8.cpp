@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include <Eigen/Core>
+#include <omp.h>
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include "bertcpp/error.hpp"
@@ -82,10 +83,16 @@ void LinearInt8::epilogue_rows(const std::int32_t* acc, const Input& x, std::int
   const Eigen::Map<const ArrayXi> rowsum(row_sums_.data(), n_);
   const auto J = static_cast<std::int64_t>(outlier_index_.size());
   constexpr float kSqrtHalf = 0.70710678118654752f, kSqrt2OverPi = 0.79788456080286536f;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < m; ++r) {
+  const bool scratch = requantize && !requantize->keep_output;
+#pragma omp parallel
+  {
+    // The rows split as `omp for schedule(static)` would; with `scratch`, every row of a thread goes through
+    // the first row of its share (in L1), not to its own row of y.
+    const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const std::int64_t begin = m * t / threads, end = m * (t + 1) / threads;
+    for (std::int64_t r = begin; r < end; ++r) {
     const Eigen::Map<const ArrayXi> a(acc + r * n_, n_);
-    Eigen::Map<ArrayXf> out(y + r * n_, n_);
+    Eigen::Map<ArrayXf> out(y + (scratch ? begin : r) * n_, n_);
     const float sx = x.row_scale[r];
     const std::int32_t z = x.row_zero_point[r];
     const auto value = (a - z * rowsum).cast<float>() * (sx * sw) + b;
@@ -119,6 +126,7 @@ void LinearInt8::epilogue_rows(const std::int32_t* acc, const Input& x, std::int
                                             requantize->out.outlier_row(r, requantize->outlier.count));
       requantize->out.scale[r] = p.scale;
       requantize->out.zero_point[r] = p.zero_point;
+    }
     }
   }
 }
