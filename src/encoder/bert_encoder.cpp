@@ -355,11 +355,15 @@ void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weight
 }
 
 void BertEncoder::reserve(Workspace& ws) const {
+  reserve_batch(ws);
+  begin_pass(ws, 0, ws.packed.batch());
+}
+
+void BertEncoder::reserve_batch(Workspace& ws) const {
   const auto n = static_cast<std::size_t>(ws.packed.total_tokens());
   grow_rows(ws.hidden, n, static_cast<std::size_t>(config_.hidden_size), kUnboundedRows);
   if (embeddings_.projected)
     grow_rows(ws.embedded, n, static_cast<std::size_t>(config_.embedding_size), kUnboundedRows);
-  begin_pass(ws, 0, ws.packed.batch());
 }
 
 void BertEncoder::begin_pass(Workspace& ws, std::int64_t first, std::int64_t last) const {
@@ -376,7 +380,7 @@ void BertEncoder::begin_pass(Workspace& ws, std::int64_t first, std::int64_t las
 
 void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
   const std::int64_t H = config_.hidden_size;
-  reserve(ws);
+  reserve_batch(ws);  // the per-pass buffers: begin_pass below
   kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
   float* hidden = ws.hidden.data();
   {
