@@ -162,9 +162,10 @@ Batch calibration_batch(const ModelConfig& config) {
   return batch;
 }
 
-// One transformer layer over the current pass's rows of ws.hidden [n, H] (in place). `input` is ws.hidden prepared for layer.qkv; the
-// result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32). `observe`, when set,
-// collects the per-channel range of each GEMM's fp32 input (calibration: the layer must then be fp32).
+// One transformer layer over the current pass's rows of ws.hidden [n, H] (in place). `input` is those rows
+// prepared for layer.qkv; the result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32).
+// `observe`, when set, collects the per-channel range of each GEMM's fp32 input (calibration: the layer must
+// then be fp32).
 kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense* next, const ModelConfig& config,
                              Workspace& ws, kernels::GemmExec& exec, kernels::GemmInput input,
                              LayerInputRanges* observe) {
@@ -235,8 +236,8 @@ void plan_passes(std::span<const std::int64_t> offsets, std::int64_t max_tokens,
   while (first < batch) {
     starts.push_back(first);
     std::int64_t last = first + 1;  // at least one sequence, however long
-    while (last < batch && offsets[static_cast<std::size_t>(last + 1)] - offsets[static_cast<std::size_t>(first)] <= max_tokens)
-      ++last;
+    const std::int64_t begin = offsets[static_cast<std::size_t>(first)];
+    while (last < batch && offsets[static_cast<std::size_t>(last + 1)] - begin <= max_tokens) ++last;
     first = last;
   }
   starts.push_back(std::max<std::int64_t>(batch, 0));
@@ -370,8 +371,10 @@ void BertEncoder::begin_pass(Workspace& ws, std::int64_t first, std::int64_t las
   const auto& offsets = ws.packed.offsets;
   ws.pass_row = offsets[static_cast<std::size_t>(first)];
   ws.pass_offsets.clear();
-  for (std::int64_t b = first; b <= last; ++b) ws.pass_offsets.push_back(offsets[static_cast<std::size_t>(b)] - ws.pass_row);
-  const auto rows = static_cast<std::size_t>(ws.pass_offsets.back()), H = static_cast<std::size_t>(config_.hidden_size);
+  for (std::int64_t b = first; b <= last; ++b)
+    ws.pass_offsets.push_back(offsets[static_cast<std::size_t>(b)] - ws.pass_row);
+  const auto rows = static_cast<std::size_t>(ws.pass_offsets.back());
+  const auto H = static_cast<std::size_t>(config_.hidden_size);
   constexpr auto max_rows = static_cast<std::size_t>(kMaxTokensPerPass);
   grow_rows(ws.qkv, rows, 3 * H, max_rows);
   grow_rows(ws.context, rows, H, max_rows);

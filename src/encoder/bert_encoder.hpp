@@ -81,13 +81,13 @@ class BertEncoder {
   std::size_t layers_run() const noexcept { return schedule_.size(); }
 
  private:
-  void embed(Workspace& ws, kernels::GemmExec& exec) const;
-  // Grows ws's activation buffers to ws.packed's token count, the whole batch one pass.
-  void reserve(Workspace& ws) const;
   // Grows the buffers that hold the whole batch (hidden, embedded) to ws.packed's token count.
   void reserve_batch(Workspace& ws) const;
   // Makes sequences [first, last) of ws.packed the current pass and grows the per-pass buffers to hold it.
   void begin_pass(Workspace& ws, std::int64_t first, std::int64_t last) const;
+  void embed(Workspace& ws, kernels::GemmExec& exec) const;
+  // Grows ws's activation buffers to ws.packed's token count.
+  void reserve(Workspace& ws) const;
   // int8: calibrates the smoothing factors on a fixed batch through the fp32 layers, then quantizes each layer.
   void load_int8_layers(const weights::Checkpoint& checkpoint, const weights::CheckpointLayout& layout,
                         kernels::Epilogue act);
