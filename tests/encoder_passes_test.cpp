@@ -81,7 +81,8 @@ Batch random_batch(std::mt19937& rng, int sequences, int min_len, int max_len, s
   Batch batch;
   std::int64_t total = 0;
   for (int b = 0; b < sequences; ++b) {
-    std::vector<std::int32_t> ids(static_cast<std::size_t>(min_len + static_cast<int>(rng() % (max_len - min_len + 1))));
+    const int length = min_len + static_cast<int>(rng() % static_cast<unsigned>(max_len - min_len + 1));
+    std::vector<std::int32_t> ids(static_cast<std::size_t>(length));
     for (auto& id : ids) id = static_cast<std::int32_t>(1 + rng() % 119);
     std::vector<std::int32_t> types(ids.size(), 0);
     for (std::size_t t = ids.size() / 2; t < ids.size(); ++t) types[t] = 1;
@@ -134,7 +135,8 @@ TEST(EncoderPasses, BatchLargerThanAPassMatchesItsPassesRunAlone) {
       const auto got = rows(whole.last_hidden_state, static_cast<std::int64_t>(b), lengths[b]);
       const auto want = rows(alone.last_hidden_state, static_cast<std::int64_t>(b - first), lengths[b]);
       ASSERT_EQ(got.size(), want.size());
-      EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0) << "pass " << p << " sequence " << b;
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0)
+          << "pass " << p << " sequence " << b;
       const auto got_pooled = whole.pooler_output.row(static_cast<std::int64_t>(b));
       const auto want_pooled = alone.pooler_output.row(static_cast<std::int64_t>(b - first));
       EXPECT_EQ(std::memcmp(got_pooled, want_pooled, 48 * sizeof(float)), 0) << "pooler, sequence " << b;
