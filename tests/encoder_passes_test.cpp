@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bertcpp/compute.hpp"
 #include "bertcpp/model.hpp"
 #include "encoder/bert_encoder.hpp"
 #include "encoder/packing.hpp"
@@ -107,10 +108,14 @@ std::vector<float> rows(const Tensor& out, std::int64_t b, std::int64_t length) 
 }
 
 // A batch of ~3 passes gives each sequence bit for bit what a forward over its pass's sequences alone gives, and
-// (within the golden tolerance) what one pass over the whole batch gives (hidden_states: a single pass).
-TEST(EncoderPasses, BatchLargerThanAPassMatchesItsPassesRunAlone) {
+// (within 1e-5) what one pass over the whole batch gives (hidden_states: a single pass); fp32 and int8 (whose
+// per-token input quantization and scratch rows follow the pass).
+class EncoderPassesCompute : public ::testing::TestWithParam<ComputeType> {};
+
+TEST_P(EncoderPassesCompute, BatchLargerThanAPassMatchesItsPassesRunAlone) {
   LoadOptions options;
   options.threads = 1;
+  options.compute = GetParam();
   const BertModel model = BertModel::load(fixture_dir(), options);
   options.hidden_states = true;
   const BertModel single_pass = BertModel::load(fixture_dir(), options);
@@ -143,6 +148,9 @@ TEST(EncoderPasses, BatchLargerThanAPassMatchesItsPassesRunAlone) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Compute, EncoderPassesCompute, ::testing::Values(ComputeType::fp32, ComputeType::int8),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
 
 struct Encoder {
   weights::Checkpoint checkpoint;
