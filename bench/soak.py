@@ -24,6 +24,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -68,8 +69,10 @@ def main():
     cmd = [args.cli, args.command, "-m", args.model, "-b", str(args.batch_size), "--threads", str(args.threads)]
     if args.command == "encode":
         cmd += ["--no-pooler", "--precision", "3"]
+    # stderr to a file, not a pipe: nothing reads it until the end, and a full pipe would stall the process.
+    errlog = tempfile.TemporaryFile()
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog)
     except OSError as e:
         print(f"soak: cannot run {args.cli}: {e}", file=sys.stderr)
         return 2
@@ -107,8 +110,9 @@ def main():
     elapsed = time.monotonic() - start
     writer.join()
     if status not in (0, 1) or done != fed or not samples:
+        errlog.seek(0)
         print(f"soak: {args.command} exited with {status} after {done} outputs for {fed} requests: "
-              f"{proc.stderr.read().decode(errors='replace')[-2000:]}", file=sys.stderr)
+              f"{errlog.read().decode(errors='replace')[-2000:]}", file=sys.stderr)
         return 2
 
     total = done

@@ -35,6 +35,19 @@ void grow(Vector& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+// Grows v to hold at least `rows` rows of `width`, geometrically: to 1.5x the rows it held (but not past
+// `max_rows` unless `rows` needs more). Resizing to exactly the largest batch so far made RSS step up at every
+// new largest batch - the values written on resize are pages touched - for as long as a process ran
+// (docs/reliability.md, "Soak"); growing by half reaches the high-water mark within the first few batches.
+template <typename Vector>
+void grow_rows(Vector& v, std::size_t rows, std::size_t width, std::size_t max_rows) {
+  if (v.size() >= rows * width) return;
+  const std::size_t held = v.size() / width;
+  v.resize(std::max(rows, std::min(max_rows, held + held / 2)) * width);
+}
+
+constexpr std::size_t kUnboundedRows = static_cast<std::size_t>(-1) / 2;
+
 // The nn.Linear stored under `scope` (scope.weight [out, in], scope.bias [out]).
 kernels::Linear load_linear(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
                             const std::string& scope, std::int64_t in, std::int64_t out, kernels::Epilogue epilogue) {
@@ -151,19 +164,20 @@ Batch calibration_batch(const ModelConfig& config) {
   return batch;
 }
 
-// One transformer layer over ws.hidden [n, H] (in place). `input` is ws.hidden prepared for layer.qkv; the
-// result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32). `observe`, when set,
-// collects the per-channel range of each GEMM's fp32 input (calibration: the layer must then be fp32).
+// One transformer layer over the current pass's rows of ws.hidden [n, H] (in place). `input` is those rows
+// prepared for layer.qkv; the result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32).
+// `observe`, when set, collects the per-channel range of each GEMM's fp32 input (calibration: the layer must
+// then be fp32).
 kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense* next, const ModelConfig& config,
                              Workspace& ws, kernels::GemmExec& exec, kernels::GemmInput input,
                              LayerInputRanges* observe) {
   using common::Stage;
   using common::StageTimer;
-  const std::int64_t H = config.hidden_size, I = config.intermediate_size, n = ws.packed.total_tokens();
+  const std::int64_t H = config.hidden_size, I = config.intermediate_size, n = ws.pass_offsets.back();
   const auto eps = static_cast<float>(config.layer_norm_eps);
   const kernels::AttentionShape shape{config.num_attention_heads, H / config.num_attention_heads};
   const double gemm_flops = 2.0 * static_cast<double>(n) * static_cast<double>(H);  // x K x N below
-  float* hidden = ws.hidden.data();
+  float* hidden = ws.hidden.data() + ws.pass_row * H;  // the pass's rows
   if (observe) observe_max(observe->qkv, input.f32, n, H);
   {
     StageTimer timer(Stage::qkv_gemm, gemm_flops * 3.0 * static_cast<double>(H));
@@ -171,7 +185,7 @@ kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense
   }
   {
     StageTimer timer(Stage::attention);
-    kernels::attention(ws.qkv.data(), ws.context.data(), ws.packed.offsets, shape, ws.attention,
+    kernels::attention(ws.qkv.data(), ws.context.data(), ws.pass_offsets, shape, ws.attention,
                        omp_get_max_threads());  // [n, H]
   }
   if (observe) observe_max(observe->attn_output, ws.context.data(), n, H);
@@ -215,6 +229,20 @@ std::vector<float> sinusoidal_position_table(std::int64_t positions, std::int64_
     }
   }
   return table;
+}
+
+void plan_passes(std::span<const std::int64_t> offsets, std::int64_t max_tokens, std::vector<std::int64_t>& starts) {
+  starts.clear();
+  const auto batch = static_cast<std::int64_t>(offsets.size()) - 1;
+  std::int64_t first = 0;
+  while (first < batch) {
+    starts.push_back(first);
+    std::int64_t last = first + 1;  // at least one sequence, however long
+    const std::int64_t begin = offsets[static_cast<std::size_t>(first)];
+    while (last < batch && offsets[static_cast<std::size_t>(last + 1)] - begin <= max_tokens) ++last;
+    first = last;
+  }
+  starts.push_back(std::max<std::int64_t>(batch, 0));
 }
 
 BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpoint& ckpt,
@@ -330,17 +358,34 @@ void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weight
 }
 
 void BertEncoder::reserve(Workspace& ws) const {
-  const std::int64_t H = config_.hidden_size, I = config_.intermediate_size, n = ws.packed.total_tokens();
-  grow(ws.hidden, static_cast<std::size_t>(n * H));
-  grow(ws.qkv, static_cast<std::size_t>(n * 3 * H));
-  grow(ws.context, static_cast<std::size_t>(n * H));
-  grow(ws.intermediate, static_cast<std::size_t>(n * I));
-  if (embeddings_.projected) grow(ws.embedded, static_cast<std::size_t>(n * config_.embedding_size));
+  reserve_batch(ws);
+  begin_pass(ws, 0, ws.packed.batch());
+}
+
+void BertEncoder::reserve_batch(Workspace& ws) const {
+  const auto n = static_cast<std::size_t>(ws.packed.total_tokens());
+  grow_rows(ws.hidden, n, static_cast<std::size_t>(config_.hidden_size), kUnboundedRows);
+  if (embeddings_.projected)
+    grow_rows(ws.embedded, n, static_cast<std::size_t>(config_.embedding_size), kUnboundedRows);
+}
+
+void BertEncoder::begin_pass(Workspace& ws, std::int64_t first, std::int64_t last) const {
+  const auto& offsets = ws.packed.offsets;
+  ws.pass_row = offsets[static_cast<std::size_t>(first)];
+  ws.pass_offsets.clear();
+  for (std::int64_t b = first; b <= last; ++b)
+    ws.pass_offsets.push_back(offsets[static_cast<std::size_t>(b)] - ws.pass_row);
+  const auto rows = static_cast<std::size_t>(ws.pass_offsets.back());
+  const auto H = static_cast<std::size_t>(config_.hidden_size);
+  constexpr auto max_rows = static_cast<std::size_t>(kMaxTokensPerPass);
+  grow_rows(ws.qkv, rows, 3 * H, max_rows);
+  grow_rows(ws.context, rows, H, max_rows);
+  grow_rows(ws.intermediate, rows, static_cast<std::size_t>(config_.intermediate_size), max_rows);
 }
 
 void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
-  const std::int64_t n = ws.packed.total_tokens();
-  reserve(ws);
+  const std::int64_t H = config_.hidden_size;
+  reserve_batch(ws);  // the per-pass buffers: begin_pass below
   kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
   float* hidden = ws.hidden.data();
   {
@@ -353,11 +398,18 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
   auto qkv_of = [&](std::size_t step) -> const kernels::Dense* {
     return step < schedule_.size() ? &layers_[schedule_[step]].qkv : nullptr;
   };
-  kernels::GemmInput input;
-  if (const kernels::Dense* first = qkv_of(0)) input = first->prepare(hidden, n, ws.gemm_input);
-  for (std::size_t step = 0; step < schedule_.size(); ++step) {
-    input = run_layer(layers_[schedule_[step]], qkv_of(step + 1), config_, ws, exec, input, nullptr);
-    if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(step) + 1, hidden);
+  // All layers over one pass of sequences, then the next pass. A sink sees each layer's output over the whole
+  // batch, so with one the batch is a single pass.
+  plan_passes(ws.packed.offsets, on_hidden_state ? ws.packed.total_tokens() : kMaxTokensPerPass, ws.pass_starts);
+  for (std::size_t p = 0; p + 1 < ws.pass_starts.size(); ++p) {
+    begin_pass(ws, ws.pass_starts[p], ws.pass_starts[p + 1]);
+    kernels::GemmInput input;
+    if (const kernels::Dense* first = qkv_of(0))
+      input = first->prepare(hidden + ws.pass_row * H, ws.pass_offsets.back(), ws.gemm_input);
+    for (std::size_t step = 0; step < schedule_.size(); ++step) {
+      input = run_layer(layers_[schedule_[step]], qkv_of(step + 1), config_, ws, exec, input, nullptr);
+      if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(step) + 1, hidden);
+    }
   }
   exec.stream.wait();
 }

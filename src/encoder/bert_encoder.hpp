@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "bertcpp/model.hpp"
@@ -40,6 +41,18 @@ struct TransformerLayer {
   std::vector<float> out_ln_gamma, out_ln_beta;    // output.LayerNorm
 };
 
+// Tokens one pass of the transformer layers runs over at most (a single longer sequence makes a pass of its
+// own). run() splits a larger batch into passes of whole sequences, so that the per-pass buffers - about
+// 3 * hidden + hidden + intermediate floats per token, 12 KiB for MiniLM-L6, 24 KiB for BERT-base - stay
+// bounded whatever the batch size (BERT-base, 64 x 512 tokens in one pass: 768 MiB), and a stream of large
+// batches reaches their high-water mark in its first call. 2048 rows keep the GEMMs as efficient as larger M.
+inline constexpr std::int64_t kMaxTokensPerPass = 2048;
+
+// Splits the sequences of a packed batch (offsets [batch + 1]) into consecutive passes of at most `max_tokens`
+// tokens, each holding at least one sequence: `starts` = the first sequence of each pass, then the batch size
+// ({0} for an empty batch).
+void plan_passes(std::span<const std::int64_t> offsets, std::int64_t max_tokens, std::vector<std::int64_t>& starts);
+
 class BertEncoder {
  public:
   // Reads every encoder tensor named by `layout` from the checkpoint (its prefix already selected), checking
@@ -49,9 +62,11 @@ class BertEncoder {
               const weights::CheckpointLayout& layout, bool load_pooler,
               ComputeType compute = ComputeType::fp32);
 
-  // Runs ws.packed through the encoder; the result is ws.hidden [tokens, hidden]. `on_hidden_state`, when set,
+  // Runs ws.packed through the encoder; the result is ws.hidden [tokens, hidden]. A batch of more than
+  // kMaxTokensPerPass tokens runs through all layers one pass of sequences at a time (plan_passes): each
+  // sequence's numbers are those of a forward over its pass's sequences alone. `on_hidden_state`, when set,
   // sees the embedding output (after any projection) and each scheduled layer's output (layers_run() + 1
-  // calls) in the same packed layout.
+  // calls) in the same packed layout; the batch is then a single pass.
   using HiddenStateSink = std::function<void(std::int64_t index, const float* hidden)>;
   void run(Workspace& ws, const HiddenStateSink& on_hidden_state = nullptr) const;
 
@@ -66,6 +81,10 @@ class BertEncoder {
   std::size_t layers_run() const noexcept { return schedule_.size(); }
 
  private:
+  // Grows the buffers that hold the whole batch (hidden, embedded) to ws.packed's token count.
+  void reserve_batch(Workspace& ws) const;
+  // Makes sequences [first, last) of ws.packed the current pass and grows the per-pass buffers to hold it.
+  void begin_pass(Workspace& ws, std::int64_t first, std::int64_t last) const;
   void embed(Workspace& ws, kernels::GemmExec& exec) const;
   // Grows ws's activation buffers to ws.packed's token count.
   void reserve(Workspace& ws) const;

@@ -1,8 +1,12 @@
 // Per-call activation buffers. A model keeps a pool of these so that concurrent forward() calls never share
-// one, and a steady stream of calls allocates nothing: buffers only grow, to the largest batch seen.
+// one, and a steady stream of calls allocates nothing: buffers only grow. The per-pass buffers (qkv, context,
+// intermediate, the GEMM inputs) hold one pass of at most kMaxTokensPerPass tokens (bert_encoder.hpp) whatever
+// the batch size; hidden holds the whole batch. Both grow geometrically, so that a stream of batches of varying
+// size reaches its high-water mark within the first few calls.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -15,11 +19,17 @@ namespace bertcpp::encoder {
 
 struct Workspace {
   PackedBatch packed;
+  // The pass of the layers being run (BertEncoder::run): rows [pass_row, pass_row + pass_offsets.back()) of
+  // hidden, whose sequences start at pass_offsets (rebased to 0); pass_starts: the first sequence of each pass,
+  // then the batch size.
+  std::int64_t pass_row = 0;
+  std::vector<std::int64_t> pass_offsets;
+  std::vector<std::int64_t> pass_starts;
   common::AlignedVector<float> embedded;      // [tokens, embedding_size] before the projection (ALBERT, ELECTRA)
   common::AlignedVector<float> hidden;        // [tokens, hidden]
-  common::AlignedVector<float> qkv;           // [tokens, 3 * hidden]
-  common::AlignedVector<float> context;       // [tokens, hidden]
-  common::AlignedVector<float> intermediate;  // [tokens, intermediate]
+  common::AlignedVector<float> qkv;           // [pass tokens, 3 * hidden]
+  common::AlignedVector<float> context;       // [pass tokens, hidden]
+  common::AlignedVector<float> intermediate;  // [pass tokens, intermediate]
   common::AlignedVector<float> attention;     // attention scratch: [threads, query block x (key block + head_dim) + 2]
   common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
   common::AlignedVector<float> head_input;    // task heads' scratch (internal::run_packed): a head's gathered
