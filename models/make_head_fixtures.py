@@ -481,16 +481,23 @@ ST_SENTENCES = [
     "Numbers like 3.14159, 2,718 and 1e-9 are tokenized piece by piece!",
 ]
 
-# (pooling, sentence-transformers file layout, Normalize module, max_seq_length)
+# directory suffix -> (pooling, sentence-transformers file layout, Normalize module, max_seq_length, Dense modules
+# as (out_features, bias, torch.nn activation, use_residual))
 ST_SPECS = {
     # The classic layout every hub model has: modules.json with sentence_transformers.models.*, 1_Pooling/
     # config.json with pooling_mode_* flags, sentence_bert_config.json with max_seq_length.
-    "cls": ("classic", True, 128),
-    "max": ("classic", False, 16),
+    "cls": ("cls", "classic", True, 128, []),
+    "max": ("max", "classic", False, 16, []),
     # As sentence-transformers >= 5 saves it: pooling_mode "mean_sqrt_len_tokens", max_seq_length as the
     # tokenizer's model_max_length in tokenizer_config.json, no max_seq_length in sentence_bert_config.json.
-    "mean_sqrt_len": ("saved", False, 24),
+    "mean_sqrt_len": ("mean_sqrt_len", "saved", False, 24, []),
+    # Dense modules after the pooling, as LaBSE (Dense tanh + Normalize) and distiluse-* (Dense 768 -> 512 tanh)
+    # have them: a projection with bias and tanh, one without bias or activation, a residual one of equal sizes
+    # and a residual one whose sizes differ (its residual goes through a projection of its own).
+    "dense": ("mean", "saved", True, 32, [(40, True, "Tanh", False), (24, False, "Identity", False),
+                                          (24, True, "GELU", True), (16, True, "ReLU", True)]),
 }
+DENSE_SEED = 4242
 
 
 def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: int) -> None:
@@ -510,10 +517,11 @@ def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: 
                                                     "pooling_mode_lasttoken": False, "include_prompt": True})
 
 
-def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int) -> None:
+def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int, dense=()) -> None:
     """Saves a SentenceTransformer over the checkpoint with sentence-transformers itself, then puts the shared
     encoder shard and tokenizer back in place of the full copies it writes."""
     from sentence_transformers import SentenceTransformer, models
+    from torch import nn
 
     tmp = dir_.parent / (dir_.name + ".tmp")
     if tmp.exists():
@@ -522,6 +530,12 @@ def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: in
                                   model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"}),
                models.Pooling(ENCODER["hidden_size"],
                               pooling_mode={"mean_sqrt_len": "mean_sqrt_len_tokens"}.get(pooling, pooling))]
+    torch.manual_seed(DENSE_SEED)
+    width = ENCODER["hidden_size"]
+    for out_features, bias, activation, residual in dense:
+        modules.append(models.Dense(width, out_features, bias=bias, activation_function=getattr(nn, activation)(),
+                                    use_residual=residual))
+        width = out_features
     if normalize:
         modules.append(models.Normalize())
     SentenceTransformer(modules=modules).save(str(tmp))
@@ -543,13 +557,13 @@ def make_sentence_embeddings(encoder) -> None:
     from sentence_transformers import SentenceTransformer
 
     config = bert_config("BertModel")
-    for pooling, (layout, normalize, max_seq_length) in ST_SPECS.items():
-        dir_ = HEADS_DIR / f"sentence-embeddings-{pooling}"
+    for suffix, (pooling, layout, normalize, max_seq_length, dense) in ST_SPECS.items():
+        dir_ = HEADS_DIR / f"sentence-embeddings-{suffix}"
         write_checkpoint(dir_, encoder, {}, config, model_max_length=ENCODER["max_position_embeddings"])
         if layout == "classic":
             write_st_classic(dir_, pooling, normalize, max_seq_length)
         else:
-            write_st_saved(dir_, pooling, normalize, max_seq_length)
+            write_st_saved(dir_, pooling, normalize, max_seq_length, dense)
         st = SentenceTransformer(str(dir_), device="cpu",
                                  model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
         if st.max_seq_length != max_seq_length:
@@ -565,10 +579,12 @@ def make_sentence_embeddings(encoder) -> None:
             sys.exit(f"{dir_}: no sentence is truncated to max_seq_length {max_seq_length}")
         cases = [{"name": "sentences", "inputs": {"sentences": ST_SENTENCES},
                   "options": {"pooling": pooling, "normalize": normalize, "max_seq_length": max_seq_length,
-                              "layout": layout},
+                              "layout": layout, "dimension": int(emb.shape[1]),
+                              "dense": [{"out_features": o, "bias": b, "activation": a, "use_residual": r}
+                                        for o, b, a, r in dense]},
                   "expected": f32_nested(emb), "logits": None, "token_counts": lengths}]
         write_json(dir_ / "golden.json", golden("sentence-embeddings", cases))
-        print(f"  sentence-embeddings-{pooling}: {layout} layout, normalize={normalize}, max_seq_length "
+        print(f"  sentence-embeddings-{suffix}: {layout} layout, normalize={normalize}, max_seq_length "
               f"{max_seq_length}, token counts {lengths}")
 
 

@@ -1,7 +1,8 @@
 // SentenceEmbedder against SentenceTransformer.encode: the default model (all-MiniLM-L6-v2) on the 35 sentences
 // of tests/data/minilm/sentence_embeddings.json (cosine >= 0.99999 and max-abs <= 1e-4 each), tiny random models
-// for cls / max / mean_sqrt_len pooling in the classic and sentence-transformers 6 layouts
-// (tests/data/heads/sentence-embeddings-*, max-abs <= 1e-4), then configuration reading, batching and odd inputs.
+// for cls / max / mean_sqrt_len pooling in the classic and sentence-transformers 6 layouts and one with four Dense
+// modules (tests/data/heads/sentence-embeddings-*, max-abs <= 1e-4), then configuration reading, Dense modules'
+// errors, batching and odd inputs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -173,10 +174,15 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   EXPECT_EQ(embedder.config().pooling, expected_pooling);
   EXPECT_EQ(embedder.config().normalize, o["normalize"].get<bool>());
   EXPECT_EQ(embedder.config().max_seq_length, o["max_seq_length"].get<std::size_t>());
+  // The embedding width: sentence-transformers' output (the last Dense module's out_features, else hidden_size).
+  const std::size_t width = c["expected"][0].size();
+  EXPECT_EQ(embedder.config().dimension, width);
+  if (o.contains("dimension")) EXPECT_EQ(o["dimension"].get<std::size_t>(), width);
 
   const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
   const Tensor emb = embedder.encode(sentences, {.batch_size = 4});
   ASSERT_EQ(emb.dim(0), static_cast<std::int64_t>(sentences.size()));
+  ASSERT_EQ(emb.dim(1), static_cast<std::int64_t>(width));
   double worst = 0;
   for (std::size_t i = 0; i < sentences.size(); ++i) {
     const RowDiff d = compare_row(emb.row(static_cast<std::int64_t>(i)), c["expected"][i]);
@@ -186,7 +192,7 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   std::cout << "[ max-abs  ] " << GetParam() << " (" << o["layout"].get<std::string>() << " layout): " << worst << '\n';
 }
 
-INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden, ::testing::Values("cls", "max", "mean_sqrt_len"));
+INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden, ::testing::Values("cls", "max", "mean_sqrt_len", "dense"));
 
 // ---- configuration ----------------------------------------------------------------------------------------------
 
@@ -314,8 +320,8 @@ TEST(SentenceEmbedderLayout, ErrorsNameTheFileAndWhatIsWrong) {
   expect_layout_error<UnsupportedError>(R"([
     {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
     {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-    {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"}])",
-                                        R"({"pooling_mode": "mean"})", "module type 'sentence_transformers.models.Dense'");
+    {"idx": 2, "name": "2", "path": "2_LayerNorm", "type": "sentence_transformers.models.LayerNorm"}])",
+                                        R"({"pooling_mode": "mean"})", "module type 'sentence_transformers.models.LayerNorm'");
   expect_layout_error<UnsupportedError>(
       R"([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"}])", "{}",
       "no Pooling module");
@@ -334,6 +340,188 @@ TEST(SentenceEmbedderLayout, PoolingWidthMustMatchTheModel) {
               std::string::npos)
         << e.what();
   }
+}
+
+// ---- Dense modules ------------------------------------------------------------------------------------------------
+
+const std::string kWithDense = R"([
+  {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+  {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+  {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+  {"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.base.modules.dense.Dense"},
+  {"idx": 4, "name": "4", "path": "4_Normalize", "type": "sentence_transformers.models.Normalize"}])";
+
+// kWithDense's layout with the two Dense configs given.
+heads::SentenceTransformerLayout dense_layout_of(const TempDir& dir, const std::string& first, const std::string& second) {
+  for (const auto& [name, config] : {std::pair{"2_Dense", first}, std::pair{"3_Dense", second}}) {
+    fs::create_directories(dir.path() / name);
+    write_file(dir.path() / name / "config.json", config);
+  }
+  return layout_of(dir, kWithDense, R"({"pooling_mode": "cls"})");
+}
+
+TEST(SentenceEmbedderLayout, DenseModulesInOrder) {
+  TempDir dir;
+  // The classic spelling (sentence-transformers 2: no activation key means Tanh) and the 6.x one.
+  const auto layout = dense_layout_of(dir, R"({"in_features": 384, "out_features": 256})",
+                                      R"({"in_features": 256, "out_features": 64, "bias": false,
+                                          "activation_function": "torch.nn.modules.linear.Identity",
+                                          "module_input_name": "sentence_embedding", "use_residual": true})");
+  ASSERT_EQ(layout.dense.size(), 2u);
+  EXPECT_EQ(layout.dense[0].dir, dir.path() / "2_Dense");
+  EXPECT_EQ(layout.dense[0].in_features, 384u);
+  EXPECT_EQ(layout.dense[0].out_features, 256u);
+  EXPECT_TRUE(layout.dense[0].bias);
+  EXPECT_EQ(layout.dense[0].activation, heads::DenseActivation::tanh);
+  EXPECT_FALSE(layout.dense[0].use_residual);
+  EXPECT_EQ(layout.dense[1].out_features, 64u);
+  EXPECT_FALSE(layout.dense[1].bias);
+  EXPECT_EQ(layout.dense[1].activation, heads::DenseActivation::identity);
+  EXPECT_TRUE(layout.dense[1].use_residual);
+  EXPECT_TRUE(layout.normalize);
+}
+
+template <typename E>
+void expect_dense_error(const std::string& second, const std::string& fragment) {
+  TempDir dir;
+  try {
+    dense_layout_of(dir, R"({"in_features": 384, "out_features": 8})", second);
+    ADD_FAILURE() << "expected an error containing " << fragment;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(SentenceEmbedderLayout, DenseErrorsNameTheFileAndField) {
+  expect_dense_error<UnsupportedError>(
+      R"({"in_features": 8, "out_features": 8, "activation_function": "torch.nn.modules.activation.Softmax"})",
+      "3_Dense/config.json: activation_function 'torch.nn.modules.activation.Softmax' is not supported");
+  // A class outside torch (sentence-transformers imports it only with trust_remote_code).
+  expect_dense_error<UnsupportedError>(R"({"in_features": 8, "out_features": 8, "activation_function": "my_pkg.Tanh"})",
+                                       "activation_function 'my_pkg.Tanh' is not supported");
+  expect_dense_error<UnsupportedError>(R"({"in_features": 8, "out_features": 8, "module_input_name": "token_embeddings"})",
+                                       "module_input_name 'token_embeddings' is not supported");
+  expect_dense_error<ConfigError>(R"({"out_features": 8})", "3_Dense/config.json: field 'in_features' is missing");
+  expect_dense_error<ConfigError>(R"({"in_features": 0, "out_features": 8})", "3_Dense/config.json: field 'in_features'");
+  expect_dense_error<ConfigError>(R"({"in_features": 8, "out_features": 8, "bias": "yes"})", "field 'bias'");
+  // A Dense module after Normalize is not the order bertcpp runs.
+  TempDir dir;
+  fs::create_directories(dir.path() / "3_Dense");
+  write_file(dir.path() / "3_Dense" / "config.json", R"({"in_features": 384, "out_features": 8})");
+  try {
+    layout_of(dir, R"([
+      {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+      {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+      {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+      {"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"}])",
+              "{}");
+    ADD_FAILURE() << "expected UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("module 3: 'sentence_transformers.models.Dense' out of place"), std::string::npos)
+        << e.what();
+  }
+}
+
+// The Dense fixture (tests/data/heads/sentence-embeddings-dense) in a temporary directory: its entries linked,
+// except `replaced`, a Dense folder given as real files (config.json and model.safetensors copied, `config`
+// written instead of the config when not empty, the weights left out when `weights` is false).
+void dense_fixture(const TempDir& dir, const std::string& replaced, const std::string& config, bool weights = true) {
+  const fs::path source = heads_dir("sentence-embeddings-dense");
+  for (const auto& entry : fs::directory_iterator(source)) {
+    const fs::path name = entry.path().filename();
+    if (name == replaced) continue;
+    fs::create_symlink(fs::canonical(entry.path()), dir.path() / name);
+  }
+  fs::create_directories(dir.path() / replaced);
+  if (config.empty()) fs::copy_file(source / replaced / "config.json", dir.path() / replaced / "config.json");
+  else write_file(dir.path() / replaced / "config.json", config);
+  if (weights) fs::copy_file(source / replaced / "model.safetensors", dir.path() / replaced / "model.safetensors");
+}
+
+template <typename E>
+void expect_dense_load_error(const std::string& replaced, const std::string& config, bool weights,
+                             const std::string& fragment) {
+  TempDir dir;
+  dense_fixture(dir, replaced, config, weights);
+  try {
+    SentenceEmbedder::load(dir.path());
+    ADD_FAILURE() << "expected an error containing " << fragment;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(SentenceEmbedderDense, LoadErrorsNameTheModuleAndTensor) {
+  // The fixture: hidden 32 -> 2_Dense 40 (tanh, bias) -> 3_Dense 24 (no bias) -> 4_Dense 24 (residual) -> 5_Dense 16.
+  expect_dense_load_error<ConfigError>(
+      "2_Dense", R"({"in_features": 48, "out_features": 40})", true,
+      "2_Dense/config.json: in_features 48 does not match the model's hidden_size 32");
+  expect_dense_load_error<ConfigError>(
+      "3_Dense", R"({"in_features": 24, "out_features": 24, "bias": false})", true,
+      "3_Dense/config.json: in_features 24 does not match the previous Dense module's out_features 40");
+  // The config asks for a bias the weights do not have.
+  expect_dense_load_error<FormatError>(
+      "3_Dense", R"({"in_features": 40, "out_features": 24, "bias": true})", true, "linear.bias");
+  // Sizes that do not match the stored weight.
+  expect_dense_load_error<FormatError>(
+      "5_Dense", R"({"in_features": 24, "out_features": 12, "use_residual": true,
+                     "activation_function": "torch.nn.modules.activation.ReLU"})", true,
+      "'linear.weight' has shape [16,24], expected [12,24]");
+  // No weights at all, or only a pickle.
+  expect_dense_load_error<IoError>("4_Dense", "", false, "4_Dense");
+  TempDir pickled;
+  dense_fixture(pickled, "4_Dense", "", false);
+  write_file(pickled.path() / "4_Dense" / "pytorch_model.bin", "not read");
+  try {
+    SentenceEmbedder::load(pickled.path());
+    ADD_FAILURE() << "expected UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("4_Dense: the Dense weights are in pytorch_model.bin only"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SentenceEmbedderDense, ForwardOnKnownWeights) {
+  // W [2, 3], b [2]; x [3].
+  heads::DenseLayer layer;
+  layer.in = 3;
+  layer.out = 2;
+  layer.weight = {1, 2, 3, -1, 0, 1};
+  layer.bias = {0.5f, -0.5f};
+  const float x[] = {1, 0.5f, -1};
+  float y[2];
+  // W x + b = [1 + 1 - 3 + 0.5, -1 + 0 - 1 - 0.5] = [-0.5, -2.5]
+  layer.activation = heads::DenseActivation::identity;
+  heads::dense_forward(layer, x, y);
+  EXPECT_FLOAT_EQ(y[0], -0.5f);
+  EXPECT_FLOAT_EQ(y[1], -2.5f);
+  layer.activation = heads::DenseActivation::tanh;
+  heads::dense_forward(layer, x, y);
+  EXPECT_FLOAT_EQ(y[0], std::tanh(-0.5f));
+  layer.activation = heads::DenseActivation::relu;
+  heads::dense_forward(layer, x, y);
+  EXPECT_EQ(y[0], 0.0f);
+  layer.activation = heads::DenseActivation::gelu;
+  heads::dense_forward(layer, x, y);
+  EXPECT_NEAR(y[1], -2.5 * 0.5 * (1 + std::erf(-2.5 / std::sqrt(2.0))), 1e-7);
+  layer.activation = heads::DenseActivation::sigmoid;
+  heads::dense_forward(layer, x, y);
+  EXPECT_NEAR(y[0], 1 / (1 + std::exp(0.5)), 1e-7);
+  layer.activation = heads::DenseActivation::silu;
+  heads::dense_forward(layer, x, y);
+  EXPECT_NEAR(y[1], -2.5 / (1 + std::exp(2.5)), 1e-7);
+  // Residual: the input projected by R [2, 3] and added after the activation.
+  layer.activation = heads::DenseActivation::identity;
+  layer.use_residual = true;
+  layer.residual = {0, 0, 1, 1, 0, 0};  // picks x[2], x[0]
+  heads::dense_forward(layer, x, y);
+  EXPECT_FLOAT_EQ(y[0], -1.5f);
+  EXPECT_FLOAT_EQ(y[1], -1.5f);
+  // Without bias.
+  layer.use_residual = false;
+  layer.bias.clear();
+  heads::dense_forward(layer, x, y);
+  EXPECT_FLOAT_EQ(y[0], -1.0f);
 }
 
 // ---- pooling arithmetic -------------------------------------------------------------------------------------------

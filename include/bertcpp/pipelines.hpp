@@ -255,6 +255,8 @@ struct SentenceEmbedderConfig {
   Pooling pooling = Pooling::mean;
   bool normalize = false;
   std::size_t max_seq_length = 512;
+  // Length of each embedding: the last Dense module's out_features, else the model's hidden_size.
+  std::size_t dimension = 0;
 };
 
 struct EmbedOptions {
@@ -263,12 +265,13 @@ struct EmbedOptions {
 
 class SentenceEmbedder {
  public:
-  // Reads modules.json, 1_Pooling/config.json (or the Pooling module's folder), sentence_bert_config.json; a
-  // plain checkpoint without them gets mean pooling, no normalization, max_seq_length = model_max_length.
+  // Reads modules.json, 1_Pooling/config.json (or the Pooling module's folder), sentence_bert_config.json, and
+  // each Dense module's config.json and model.safetensors (LaBSE, distiluse-*); a plain checkpoint without them
+  // gets mean pooling, no normalization, max_seq_length = model_max_length.
   static SentenceEmbedder load(const std::filesystem::path& dir, const LoadOptions& options = {});
   // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
   static SentenceEmbedder load(const BertModel& model, const std::filesystem::path& dir);
-  // [texts, hidden], as SentenceTransformer.encode.
+  // [texts, config().dimension], as SentenceTransformer.encode.
   Tensor encode(std::span<const std::string> texts, const EmbedOptions& options = {}) const;
   Tensor encode(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
     const std::vector<std::string> v(texts);

@@ -20,7 +20,6 @@ class SentenceTransformer:
         self._threads = int(threads)
         self._compute = str(compute)
         self._native = _native.SentenceEmbedder.load(self.model_name_or_path, self._threads, self._compute)
-        self._dimension = None
 
     def __reduce__(self):
         return (SentenceTransformer, (self.model_name_or_path, self._threads, self._compute))
@@ -62,9 +61,8 @@ class SentenceTransformer:
         return embeddings
 
     def get_sentence_embedding_dimension(self):
-        if self._dimension is None:
-            self._dimension = int(self._native.encode(["a"], 1).shape[1])
-        return self._dimension
+        # hidden_size, or the last Dense module's out_features
+        return int(self._native.dimension)
 
     @property
     def max_seq_length(self):

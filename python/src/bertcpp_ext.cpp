@@ -552,6 +552,7 @@ void bind_pipelines(nb::module_& m) {
            },
            "texts"_a, "batch_size"_a)
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })
+      .def_prop_ro("dimension", [](const bertcpp::SentenceEmbedder& st) { return st.config().dimension; })
       .def_prop_ro("max_seq_length", [](const bertcpp::SentenceEmbedder& st) { return st.config().max_seq_length; })
       .def_prop_ro("pooling", [](const bertcpp::SentenceEmbedder& st) {
         switch (st.config().pooling) {

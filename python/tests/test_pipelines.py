@@ -166,6 +166,7 @@ def test_sentence_embeddings_tiny(directory):
         expected = np.asarray(c["expected"], dtype=np.float64)
         got = st.encode(c["inputs"]["sentences"], batch_size=4)
         assert got.dtype == np.float32 and got.shape == expected.shape
+        assert st.get_sentence_embedding_dimension() == expected.shape[1]  # Dense modules change it
         assert np.abs(got - expected).max() <= TOL, c["name"]
         assert min(cosine(a, b) for a, b in zip(got.astype(np.float64), expected)) >= 0.99999
 

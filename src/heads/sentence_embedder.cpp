@@ -1,15 +1,18 @@
-// SentenceEmbedder: SentenceTransformer.encode for a BERT Transformer module, Pooling and optional Normalize.
+// SentenceEmbedder: SentenceTransformer.encode for a BERT Transformer module, Pooling, optional Dense modules and
+// optional Normalize.
 #include <algorithm>
 #include <numeric>
 #include <string>
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
+#include "common/file_io.hpp"
 #include "heads/head_common.hpp"
 #include "heads/sentence_embedder_config.hpp"
 #include "heads/sentence_embedder_pooling.hpp"
 #include "tokenizer/unicode.hpp"
 #include "tokenizer/utf8.hpp"
+#include "weights/checkpoint.hpp"
 
 namespace bertcpp {
 
@@ -17,6 +20,7 @@ struct SentenceEmbedder::Impl {
   BertModel model;
   SentenceEmbedderConfig config;
   bool lowercase = false;  // sentence_bert_config.json do_lower_case: lowercase before the tokenizer
+  std::vector<heads::DenseLayer> dense;  // after pooling, in order
 };
 
 SentenceEmbedder::SentenceEmbedder(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
@@ -34,7 +38,38 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
     throw InvalidArgumentError(layout.transformer_dir.string() + ": the model has no tokenizer; sentence embeddings "
                                "need it");
   }
+  // The Dense modules' weights, each from its own folder (config.json + model.safetensors), sizes chained from
+  // hidden_size.
+  std::vector<heads::DenseLayer> dense;
+  std::size_t width = hidden;
+  for (const heads::DenseModuleLayout& d : layout.dense) {
+    const std::string where = (d.dir.filename() / "config.json").string();
+    if (d.in_features != width) {
+      throw ConfigError(where + ": in_features " + std::to_string(d.in_features) + " does not match the " +
+                        (dense.empty() ? "model's hidden_size " : "previous Dense module's out_features ") +
+                        std::to_string(width));
+    }
+    if (!common::entry_exists(d.dir / "model.safetensors") && !common::entry_exists(d.dir / "model.safetensors.index.json") &&
+        common::entry_exists(d.dir / "pytorch_model.bin")) {
+      throw UnsupportedError(d.dir.filename().string() + ": the Dense weights are in pytorch_model.bin only; bertcpp "
+                             "reads safetensors (save the model again with sentence-transformers, which writes "
+                             "model.safetensors)");
+    }
+    const weights::Checkpoint ckpt = weights::Checkpoint::open(d.dir);
+    heads::DenseLayer layer;
+    layer.in = static_cast<std::int64_t>(d.in_features);
+    layer.out = static_cast<std::int64_t>(d.out_features);
+    layer.activation = d.activation;
+    layer.use_residual = d.use_residual;
+    layer.weight = ckpt.load_f32("linear.weight", {layer.out, layer.in});
+    if (d.bias) layer.bias = ckpt.load_f32("linear.bias", {layer.out});
+    if (d.use_residual && d.in_features != d.out_features)
+      layer.residual = ckpt.load_f32("residual.weight", {layer.out, layer.in});
+    dense.push_back(std::move(layer));
+    width = d.out_features;
+  }
   SentenceEmbedderConfig config;
+  config.dimension = width;
   config.pooling = layout.pooling;
   config.normalize = layout.normalize;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
@@ -43,7 +78,7 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
   const auto max_positions = static_cast<std::size_t>(model_config.max_sequence_length);
   config.max_seq_length =
       std::min(layout.max_seq_length.value_or(model.tokenizer().model_max_length()), max_positions);
-  return SentenceEmbedder::Impl{model, config, layout.do_lower_case};
+  return SentenceEmbedder::Impl{model, config, layout.do_lower_case, std::move(dense)};
 }
 
 }  // namespace
@@ -63,9 +98,13 @@ SentenceEmbedder SentenceEmbedder::load(const BertModel& model, const std::files
 Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedOptions& options) const {
   const Impl& m = *impl_;
   if (options.batch_size == 0) throw InvalidArgumentError("SentenceEmbedder::encode: batch_size must be at least 1");
-  const std::int64_t H = m.model.config().hidden_size;
-  Tensor out({static_cast<std::int64_t>(texts.size()), H});  // [texts, H]
+  const std::int64_t H = m.model.config().hidden_size, D = static_cast<std::int64_t>(m.config.dimension);
+  Tensor out({static_cast<std::int64_t>(texts.size()), D});  // [texts, D]
   if (texts.empty()) return out;
+  // With Dense modules: the pooled vector and each module's output go through two buffers of the widest size.
+  std::int64_t widest = H;
+  for (const heads::DenseLayer& d : m.dense) widest = std::max(widest, d.out);
+  std::vector<float> ping(m.dense.empty() ? 0 : static_cast<std::size_t>(widest)), pong(ping.size());
 
   EncodeOptions encode;
   encode.truncation = Truncation::longest_first;
@@ -94,9 +133,14 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
       for (std::size_t i = begin; i < end; ++i) {
         const std::size_t b = i - begin;
         float* row = out.row(static_cast<std::int64_t>(order[i]));
+        float* pooled = m.dense.empty() ? row : ping.data();
         heads::pool_tokens(m.config.pooling, run.hidden + run.offsets[b] * H, run.offsets[b + 1] - run.offsets[b], H,
-                           row);
-        if (m.config.normalize) heads::l2_normalize(row, H);
+                           pooled);
+        for (std::size_t l = 0; l < m.dense.size(); ++l) {
+          float* y = l + 1 == m.dense.size() ? row : (l % 2 == 0 ? pong.data() : ping.data());
+          heads::dense_forward(m.dense[l], l % 2 == 0 ? ping.data() : pong.data(), y);
+        }
+        if (m.config.normalize) heads::l2_normalize(row, D);
       }
     });
   }

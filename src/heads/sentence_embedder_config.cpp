@@ -1,5 +1,7 @@
 #include "heads/sentence_embedder_config.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -102,6 +104,54 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
   if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(f, config, "word_embedding_dimension");
 }
 
+// torch.nn activation classes a Dense module may name, by class name.
+struct ActivationName {
+  const char* name;
+  DenseActivation activation;
+};
+constexpr ActivationName kActivations[] = {
+    {"Identity", DenseActivation::identity}, {"Tanh", DenseActivation::tanh}, {"ReLU", DenseActivation::relu},
+    {"GELU", DenseActivation::gelu},         {"Sigmoid", DenseActivation::sigmoid}, {"SiLU", DenseActivation::silu},
+};
+
+// A Dense module's config.json. sentence-transformers writes in_features, out_features, bias and the activation's
+// class path ("torch.nn.modules.activation.Tanh"; Tanh when absent), and newer releases the input / output key
+// and use_residual when they differ from their defaults.
+DenseModuleLayout read_dense(const fs::path& module_dir) {
+  const fs::path file = module_dir / "config.json";
+  const json config = read_settings(file);
+  const common::Fields f = fields_of(file);
+  DenseModuleLayout dense;
+  dense.dir = module_dir;
+  const auto size = [&](const char* key) {
+    return static_cast<std::size_t>(f.integer(f.require(config, key, key), key, 1, std::int64_t{1} << 20));
+  };
+  dense.in_features = size("in_features");
+  dense.out_features = size("out_features");
+  dense.bias = f.optional_bool(config, "bias", "bias", true);
+  dense.use_residual = f.optional_bool(config, "use_residual", "use_residual", false);
+  const std::string activation = f.optional_string(config, "activation_function", "activation_function",
+                                                   "torch.nn.modules.activation.Tanh");
+  const std::string_view name = class_name(activation);
+  const auto* known = std::find_if(std::begin(kActivations), std::end(kActivations),
+                                   [&](const ActivationName& a) { return name == a.name; });
+  if (activation.rfind("torch.", 0) != 0 || known == std::end(kActivations)) {
+    std::string list;
+    for (const auto& a : kActivations) list += (list.empty() ? "" : ", ") + std::string(a.name);
+    throw UnsupportedError(name_of(file) + ": activation_function '" + activation +
+                           "' is not supported (supported: torch.nn " + list + ")");
+  }
+  dense.activation = known->activation;
+  for (const char* key : {"module_input_name", "module_output_name"}) {
+    const std::string value = f.optional_string(config, key, key, "sentence_embedding");
+    if (value != "sentence_embedding") {
+      throw UnsupportedError(name_of(file) + ": " + key + " '" + value +
+                             "' is not supported: bertcpp's Dense modules map the sentence embedding to itself");
+    }
+  }
+  return dense;
+}
+
 void read_sentence_bert_config(const fs::path& file, SentenceTransformerLayout& layout) {
   if (!common::entry_exists(file)) return;
   const json config = read_settings(file);
@@ -124,7 +174,7 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
   const json modules = common::read_json_file(modules_file, common::kMaxSettingsFileBytes);
   if (!modules.is_array()) throw ConfigError("modules.json: expected a list of modules, found " + std::string(modules.type_name()));
 
-  // The pipeline must be Transformer -> Pooling [-> Normalize], the shape bertcpp runs.
+  // The pipeline must be Transformer -> Pooling [-> Dense ...] [-> Normalize], the shape bertcpp runs.
   enum class Stage { start, transformer, pooling, normalize } stage = Stage::start;
   for (std::size_t i = 0; i < modules.size(); ++i) {
     const json& module = modules[i];
@@ -142,15 +192,18 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
     } else if (name == "Pooling" && stage == Stage::transformer) {
       read_pooling(module_dir / "config.json", layout);
       stage = Stage::pooling;
+    } else if (name == "Dense" && stage == Stage::pooling) {
+      layout.dense.push_back(read_dense(module_dir));
     } else if (name == "Normalize" && stage == Stage::pooling) {
       layout.normalize = true;
       stage = Stage::normalize;
-    } else if (name == "Transformer" || name == "Pooling" || name == "Normalize") {
+    } else if (name == "Transformer" || name == "Pooling" || name == "Dense" || name == "Normalize") {
       throw UnsupportedError(where + ": '" + type_name +
-                             "' out of place; bertcpp runs Transformer, Pooling, then optionally Normalize");
+                             "' out of place; bertcpp runs Transformer, Pooling, optionally Dense modules, then "
+                             "optionally Normalize");
     } else {
       throw UnsupportedError(where + ": module type '" + type_name +
-                             "' is not supported (supported: Transformer, Pooling, Normalize)");
+                             "' is not supported (supported: Transformer, Pooling, Dense, Normalize)");
     }
   }
   if (stage == Stage::start) throw UnsupportedError("modules.json: no Transformer module");

@@ -1,14 +1,28 @@
 // A sentence-transformers model directory: modules.json, the Pooling module's config.json, the Transformer
-// module's sentence_bert_config.json.
+// module's sentence_bert_config.json, the Dense modules' config.json.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "bertcpp/pipelines.hpp"
 
 namespace bertcpp::heads {
+
+// The activation of a Dense module (its config.json "activation_function": a torch.nn class path).
+enum class DenseActivation { identity, tanh, relu, gelu, sigmoid, silu };
+
+// A sentence-transformers Dense module: y = activation(W x + b), plus x itself (or R x when the sizes differ) with
+// use_residual. W [out, in] is "linear.weight", b "linear.bias", R "residual.weight" in dir/model.safetensors.
+struct DenseModuleLayout {
+  std::filesystem::path dir;
+  std::size_t in_features = 0, out_features = 0;
+  bool bias = true;
+  DenseActivation activation = DenseActivation::tanh;
+  bool use_residual = false;
+};
 
 struct SentenceTransformerLayout {
   // Where the Transformer module lives (config.json, weights, tokenizer): `dir` joined with its modules.json
@@ -16,6 +30,8 @@ struct SentenceTransformerLayout {
   std::filesystem::path transformer_dir;
   bool has_modules_json = false;
   Pooling pooling = Pooling::mean;
+  // Dense modules after the Pooling one, in order (before Normalize).
+  std::vector<DenseModuleLayout> dense;
   bool normalize = false;
   // sentence_bert_config.json "max_seq_length" (sentence-transformers < 6 writes it there; 6 writes the
   // tokenizer's model_max_length instead). Unset: absent or null.
@@ -28,8 +44,9 @@ struct SentenceTransformerLayout {
 // Reads the layout of `dir`. Without modules.json: the directory itself is the Transformer, mean pooling, no
 // normalization (what sentence-transformers builds around a plain checkpoint). Throws FormatError for a file
 // that is not JSON, ConfigError for a field of the wrong type or an unknown pooling mode (naming the file and
-// field), UnsupportedError for a module bertcpp does not run (Dense, LayerNorm, ...), several pooling modes
-// at once, or weightedmean / lasttoken pooling.
+// field), UnsupportedError for a module bertcpp does not run (LayerNorm, WordEmbeddings, ...), a module out of
+// the order Transformer, Pooling, Dense..., Normalize, several pooling modes at once, weightedmean / lasttoken
+// pooling, or a Dense module with an activation or input / output key bertcpp does not implement.
 SentenceTransformerLayout read_sentence_transformer_layout(const std::filesystem::path& dir);
 
 }  // namespace bertcpp::heads

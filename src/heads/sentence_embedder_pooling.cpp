@@ -29,6 +29,31 @@ void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std:
   for (std::int64_t h = 0; h < hidden; ++h) out[h] = static_cast<float>(sum[static_cast<std::size_t>(h)] / divisor);
 }
 
+void dense_forward(const DenseLayer& layer, const float* x, float* y) {
+  for (std::int64_t o = 0; o < layer.out; ++o) {
+    const float* w = layer.weight.data() + o * layer.in;
+    double v = layer.bias.empty() ? 0.0 : layer.bias[static_cast<std::size_t>(o)];
+    for (std::int64_t i = 0; i < layer.in; ++i) v += static_cast<double>(w[i]) * x[i];
+    switch (layer.activation) {
+      case DenseActivation::identity: break;
+      case DenseActivation::tanh: v = std::tanh(v); break;
+      case DenseActivation::relu: v = std::max(v, 0.0); break;
+      case DenseActivation::gelu: v = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); break;  // nn.GELU()
+      case DenseActivation::sigmoid: v = 1.0 / (1.0 + std::exp(-v)); break;
+      case DenseActivation::silu: v = v / (1.0 + std::exp(-v)); break;
+    }
+    if (layer.use_residual) {
+      if (layer.residual.empty()) {
+        v += x[o];  // in == out
+      } else {
+        const float* r = layer.residual.data() + o * layer.in;
+        for (std::int64_t i = 0; i < layer.in; ++i) v += static_cast<double>(r[i]) * x[i];
+      }
+    }
+    y[o] = static_cast<float>(v);
+  }
+}
+
 void l2_normalize(float* x, std::int64_t hidden) {
   double squares = 0.0;
   for (std::int64_t h = 0; h < hidden; ++h) squares += static_cast<double>(x[h]) * x[h];
