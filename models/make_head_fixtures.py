@@ -491,6 +491,8 @@ ST_SPECS = {
     # As sentence-transformers >= 5 saves it: pooling_mode "mean_sqrt_len_tokens", max_seq_length as the
     # tokenizer's model_max_length in tokenizer_config.json, no max_seq_length in sentence_bert_config.json.
     "mean_sqrt_len": ("mean_sqrt_len", "saved", False, 24, []),
+    "weightedmean": ("weightedmean", "saved", False, 24, []),
+    "lasttoken": ("lasttoken", "saved", True, 20, []),
     # Dense modules after the pooling, as LaBSE (Dense tanh + Normalize) and distiluse-* (Dense 768 -> 512 tanh)
     # have them: a projection with bias and tanh, one without bias or activation, a residual one of equal sizes
     # and a residual one whose sizes differ (its residual goes through a projection of its own).

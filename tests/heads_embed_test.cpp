@@ -1,6 +1,7 @@
 // SentenceEmbedder against SentenceTransformer.encode: the default model (all-MiniLM-L6-v2) on the 35 sentences
 // of tests/data/minilm/sentence_embeddings.json (cosine >= 0.99999 and max-abs <= 1e-4 each), tiny random models
-// for cls / max / mean_sqrt_len pooling in the classic and sentence-transformers 6 layouts and one with four Dense
+// for cls / max / mean_sqrt_len / weightedmean / lasttoken pooling in the classic and sentence-transformers 6
+// layouts and one with four Dense
 // modules (tests/data/heads/sentence-embeddings-*, max-abs <= 1e-4), then configuration reading, Dense modules'
 // errors, batching and odd inputs.
 #include <gtest/gtest.h>
@@ -167,10 +168,12 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   const json& c = golden["cases"][0];
   const json& o = c["options"];
   const std::string pooling = o["pooling"];
-  const Pooling expected_pooling = pooling == "cls" ? Pooling::cls
-                                   : pooling == "max" ? Pooling::max
-                                   : pooling == "mean" ? Pooling::mean
-                                                       : Pooling::mean_sqrt_len;
+  const Pooling expected_pooling = pooling == "cls"            ? Pooling::cls
+                                   : pooling == "max"          ? Pooling::max
+                                   : pooling == "mean"         ? Pooling::mean
+                                   : pooling == "weightedmean" ? Pooling::weighted_mean
+                                   : pooling == "lasttoken"    ? Pooling::last_token
+                                                               : Pooling::mean_sqrt_len;
   EXPECT_EQ(embedder.config().pooling, expected_pooling);
   EXPECT_EQ(embedder.config().normalize, o["normalize"].get<bool>());
   EXPECT_EQ(embedder.config().max_seq_length, o["max_seq_length"].get<std::size_t>());
@@ -192,7 +195,8 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   std::cout << "[ max-abs  ] " << GetParam() << " (" << o["layout"].get<std::string>() << " layout): " << worst << '\n';
 }
 
-INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden, ::testing::Values("cls", "max", "mean_sqrt_len", "dense"));
+INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden,
+                         ::testing::Values("cls", "max", "mean_sqrt_len", "weightedmean", "lasttoken", "dense"));
 
 // ---- configuration ----------------------------------------------------------------------------------------------
 
@@ -272,6 +276,8 @@ TEST(SentenceEmbedderLayout, PoolingModesInBothSpellings) {
   EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": ["cls"]})").pooling, Pooling::cls);
   EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode_mean_sqrt_len_tokens": true})").pooling,
             Pooling::mean_sqrt_len);
+  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": "weightedmean"})").pooling, Pooling::weighted_mean);
+  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode_lasttoken": true})").pooling, Pooling::last_token);
   // No mode set at all: sentence-transformers falls back to mean.
   const auto fallback = layout_of(dir, kTransformerPooling, R"({"word_embedding_dimension": 384})");
   EXPECT_EQ(fallback.pooling, Pooling::mean);
@@ -310,8 +316,6 @@ TEST(SentenceEmbedderLayout, ErrorsNameTheFileAndWhatIsWrong) {
                                         "2 pooling modes (cls, mean)");
   expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode_cls_token": true, "pooling_mode_max_tokens": true})",
                                         "2 pooling modes (cls, max)");
-  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode": "lasttoken"})",
-                                        "pooling mode 'lasttoken' is not supported");
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode": "median"})", "unknown pooling mode 'median'");
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode_cls_token": "yes"})",
                                    "1_Pooling/config.json: field 'pooling_mode_cls_token'");
@@ -542,6 +546,12 @@ TEST(SentenceEmbedderPooling, EachModeOnAKnownMatrix) {
   heads::pool_tokens(Pooling::mean_sqrt_len, tokens, 3, 2, out);
   EXPECT_FLOAT_EQ(out[0], static_cast<float>(-1.0 / std::sqrt(3.0)));
   EXPECT_FLOAT_EQ(out[1], static_cast<float>(2.5 / std::sqrt(3.0)));
+  heads::pool_tokens(Pooling::weighted_mean, tokens, 3, 2, out);  // weights 1, 2, 3
+  EXPECT_FLOAT_EQ(out[0], (1 * 1 + 2 * 3 + 3 * -5) / 6.0f);
+  EXPECT_FLOAT_EQ(out[1], (1 * -2 + 2 * 4 + 3 * 0.5f) / 6.0f);
+  heads::pool_tokens(Pooling::last_token, tokens, 3, 2, out);
+  EXPECT_EQ(out[0], -5);
+  EXPECT_EQ(out[1], 0.5f);
   float v[] = {3, 4};
   heads::l2_normalize(v, 2);
   EXPECT_FLOAT_EQ(v[0], 0.6f);

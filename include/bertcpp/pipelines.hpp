@@ -249,7 +249,9 @@ class NextSentencePredictor {
 
 // ---- sentence embeddings (sentence-transformers) --------------------------------------------------------------
 
-enum class Pooling { cls, mean, max, mean_sqrt_len };
+// sentence-transformers' pooling modes: cls, mean, max, mean_sqrt_len_tokens, weightedmean (token i of n weighted
+// i + 1 ... as positions 1..n: sum_i (i+1) x_i / sum_i (i+1)), lasttoken (the last token's row).
+enum class Pooling { cls, mean, max, mean_sqrt_len, weighted_mean, last_token };
 
 struct SentenceEmbedderConfig {
   Pooling pooling = Pooling::mean;

@@ -11,7 +11,7 @@ from .errors import InvalidArgumentError, check_utf8
 
 class SentenceTransformer:
     """A sentence-transformers model directory (modules.json, the Pooling module, sentence_bert_config.json,
-    Normalize), or a plain checkpoint (mean pooling). Immutable and thread-safe; the GIL is released while
+    Dense modules, Normalize), or a plain checkpoint (mean pooling). Immutable and thread-safe; the GIL is released while
     encoding. Picklable: it reloads from its directory with the same options.
     """
 
@@ -26,9 +26,10 @@ class SentenceTransformer:
 
     def encode(self, sentences, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
                normalize_embeddings=False):
-        """sentences: a str or a list of str. Returns float32 [N, H] (a str: [H]), as SentenceTransformer.encode.
+        """sentences: a str or a list of str. Returns float32 [N, D] (a str: [D]), as SentenceTransformer.encode;
+        D is the hidden size, or the last Dense module's out_features.
         normalize_embeddings L2-normalizes on top of the model's own Normalize module (if any).
-        convert_to_numpy=False returns a list of [H] arrays (bertcpp has no torch tensors)."""
+        convert_to_numpy=False returns a list of [D] arrays (bertcpp has no torch tensors)."""
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
         for t in texts:
@@ -70,7 +71,7 @@ class SentenceTransformer:
 
     @property
     def pooling(self):
-        """"cls", "mean", "max" or "mean_sqrt_len"."""
+        """"cls", "mean", "max", "mean_sqrt_len", "weightedmean" or "lasttoken"."""
         return self._native.pooling
 
     def __repr__(self):

@@ -560,6 +560,8 @@ void bind_pipelines(nb::module_& m) {
           case bertcpp::Pooling::mean: return "mean";
           case bertcpp::Pooling::max: return "max";
           case bertcpp::Pooling::mean_sqrt_len: return "mean_sqrt_len";
+          case bertcpp::Pooling::weighted_mean: return "weightedmean";
+          case bertcpp::Pooling::last_token: return "lasttoken";
         }
         return "?";
       });

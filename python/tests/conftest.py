@@ -25,7 +25,8 @@ HEAD_DIRS = {
     "fill-mask": ["heads/fill-mask", "heads/fill-mask-untied"] +
                  [f"variant-heads/{v}-fill-mask" for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
     "sentence-embeddings": ["heads/sentence-embeddings-cls", "heads/sentence-embeddings-max",
-                            "heads/sentence-embeddings-mean_sqrt_len", "heads/sentence-embeddings-dense"] +
+                            "heads/sentence-embeddings-mean_sqrt_len", "heads/sentence-embeddings-dense",
+                            "heads/sentence-embeddings-weightedmean", "heads/sentence-embeddings-lasttoken"] +
                            [f"variant-heads/{v}-sentence-embeddings"
                             for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
 }

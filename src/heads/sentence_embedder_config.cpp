@@ -62,10 +62,8 @@ Pooling parse_mode(const std::string& mode, const fs::path& file) {
   if (mode == "mean") return Pooling::mean;
   if (mode == "max") return Pooling::max;
   if (mode == "mean_sqrt_len_tokens") return Pooling::mean_sqrt_len;
-  if (mode == "weightedmean" || mode == "lasttoken") {
-    throw UnsupportedError(name_of(file) + ": pooling mode '" + mode +
-                           "' is not supported (supported: cls, mean, max, mean_sqrt_len_tokens)");
-  }
+  if (mode == "weightedmean") return Pooling::weighted_mean;
+  if (mode == "lasttoken") return Pooling::last_token;
   throw ConfigError(name_of(file) + ": unknown pooling mode '" + mode +
                     "' (expected cls, max, mean, mean_sqrt_len_tokens, weightedmean or lasttoken)");
 }

@@ -45,8 +45,7 @@ struct SentenceTransformerLayout {
 // normalization (what sentence-transformers builds around a plain checkpoint). Throws FormatError for a file
 // that is not JSON, ConfigError for a field of the wrong type or an unknown pooling mode (naming the file and
 // field), UnsupportedError for a module bertcpp does not run (LayerNorm, WordEmbeddings, ...), a module out of
-// the order Transformer, Pooling, Dense..., Normalize, several pooling modes at once, weightedmean / lasttoken
-// pooling, or a Dense module with an activation or input / output key bertcpp does not implement.
+// the order Transformer, Pooling, Dense..., Normalize, several pooling modes at once, or a Dense module with an activation or input / output key bertcpp does not implement.
 SentenceTransformerLayout read_sentence_transformer_layout(const std::filesystem::path& dir);
 
 }  // namespace bertcpp::heads

@@ -7,8 +7,9 @@
 namespace bertcpp::heads {
 
 void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std::int64_t hidden, float* out) {
-  if (pooling == Pooling::cls) {
-    std::copy(tokens, tokens + hidden, out);
+  if (pooling == Pooling::cls || pooling == Pooling::last_token) {
+    const float* row = tokens + (pooling == Pooling::cls ? 0 : (length - 1) * hidden);
+    std::copy(row, row + hidden, out);
     return;
   }
   if (pooling == Pooling::max) {
@@ -19,13 +20,16 @@ void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std:
     }
     return;
   }
+  // Position weights t + 1 for weighted_mean (sentence-transformers' arange(1, n + 1)), 1 otherwise.
+  const bool weighted = pooling == Pooling::weighted_mean;
   std::vector<double> sum(static_cast<std::size_t>(hidden), 0.0);
   for (std::int64_t t = 0; t < length; ++t) {
     const float* row = tokens + t * hidden;
-    for (std::int64_t h = 0; h < hidden; ++h) sum[static_cast<std::size_t>(h)] += row[h];
+    const double w = weighted ? static_cast<double>(t + 1) : 1.0;
+    for (std::int64_t h = 0; h < hidden; ++h) sum[static_cast<std::size_t>(h)] += w * row[h];
   }
   const double n = static_cast<double>(length);
-  const double divisor = pooling == Pooling::mean ? n : std::sqrt(n);
+  const double divisor = pooling == Pooling::mean ? n : weighted ? n * (n + 1) / 2 : std::sqrt(n);
   for (std::int64_t h = 0; h < hidden; ++h) out[h] = static_cast<float>(sum[static_cast<std::size_t>(h)] / divisor);
 }
 

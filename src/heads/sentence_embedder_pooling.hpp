@@ -11,7 +11,8 @@
 namespace bertcpp::heads {
 
 // tokens: [length, hidden], every row attended (length >= 1); out: [hidden].
-//   cls: row 0; mean: sum / length; max: the per-dimension maximum; mean_sqrt_len: sum / sqrt(length).
+//   cls: row 0; mean: sum / length; max: the per-dimension maximum; mean_sqrt_len: sum / sqrt(length);
+//   weighted_mean: sum of (t + 1) row t / sum of (t + 1); last_token: row length - 1.
 // Sums are accumulated in double.
 void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std::int64_t hidden, float* out);
 
