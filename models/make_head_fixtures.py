@@ -519,7 +519,8 @@ def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: 
                                                     "pooling_mode_lasttoken": False, "include_prompt": True})
 
 
-def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int, dense=()) -> None:
+def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int, dense=(), include_prompt=True,
+                   prompts=None, default_prompt_name=None) -> None:
     """Saves a SentenceTransformer over the checkpoint with sentence-transformers itself, then puts the shared
     encoder shard and tokenizer back in place of the full copies it writes."""
     from sentence_transformers import SentenceTransformer, models
@@ -531,7 +532,8 @@ def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: in
     modules = [models.Transformer(str(dir_), max_seq_length=max_seq_length,
                                   model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"}),
                models.Pooling(ENCODER["hidden_size"],
-                              pooling_mode={"mean_sqrt_len": "mean_sqrt_len_tokens"}.get(pooling, pooling))]
+                              pooling_mode={"mean_sqrt_len": "mean_sqrt_len_tokens"}.get(pooling, pooling),
+                              include_prompt=include_prompt)]
     torch.manual_seed(DENSE_SEED)
     width = ENCODER["hidden_size"]
     for out_features, bias, activation, residual in dense:
@@ -540,7 +542,7 @@ def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: in
         width = out_features
     if normalize:
         modules.append(models.Normalize())
-    SentenceTransformer(modules=modules).save(str(tmp))
+    SentenceTransformer(modules=modules, prompts=prompts, default_prompt_name=default_prompt_name).save(str(tmp))
     for name in ("model.safetensors", "tokenizer.json", "README.md", "config.json", "vocab.txt",
                  "special_tokens_map.json"):
         if (tmp / name).exists():
@@ -588,6 +590,49 @@ def make_sentence_embeddings(encoder) -> None:
         write_json(dir_ / "golden.json", golden("sentence-embeddings", cases))
         print(f"  sentence-embeddings-{suffix}: {layout} layout, normalize={normalize}, max_seq_length "
               f"{max_seq_length}, token counts {lengths}")
+
+
+# Prompts (config_sentence_transformers.json): suffix -> (pooling, include_prompt, prompts, default_prompt_name,
+# the encode() calls as (case name, prompt_name, prompt))
+ST_PROMPT_SPECS = {
+    # E5 / INSTRUCTOR style: a default prompt, the prompt's tokens ([CLS] included) left out of mean pooling.
+    "prompts": ("mean", False, {"query": "query: ", "passage": "passage: "}, "query",
+                [("default prompt", None, None), ("prompt_name passage", "passage", None),
+                 ("explicit prompt", None, "Represent this sentence for searching relevant passages: "),
+                 ("empty prompt turns the default off", None, "")]),
+    # Prompts kept in the pooling (include_prompt true, sentence-transformers' default), no default prompt.
+    "prompts-included": ("cls", True, {"query": "Query - ", "doc": "Ünïcödé document: "}, None,
+                         [("no prompt", None, None), ("prompt_name query", "query", None),
+                          ("prompt_name doc", "doc", None)]),
+}
+
+
+def make_prompt_embeddings(encoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    config = bert_config("BertModel")
+    for suffix, (pooling, include_prompt, prompts, default_name, calls) in ST_PROMPT_SPECS.items():
+        dir_ = HEADS_DIR / f"sentence-embeddings-{suffix}"
+        max_seq_length = 24
+        write_checkpoint(dir_, encoder, {}, config, model_max_length=ENCODER["max_position_embeddings"])
+        write_st_saved(dir_, pooling, True, max_seq_length, include_prompt=include_prompt, prompts=prompts,
+                       default_prompt_name=default_name)
+        st = SentenceTransformer(str(dir_), device="cpu",
+                                 model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
+        # (sentence-transformers adds empty "query" / "document" prompts for encode_query / encode_document.)
+        if any(st.prompts.get(k) != v for k, v in prompts.items()) or st.default_prompt_name != default_name:
+            sys.exit(f"{dir_}: sentence-transformers reads prompts {st.prompts}, default {st.default_prompt_name}")
+        check_weights(st[0].auto_model, encoder, dir_)
+        cases = []
+        for name, prompt_name, prompt in calls:
+            emb = st.encode(ST_SENTENCES, convert_to_numpy=True, prompt_name=prompt_name, prompt=prompt)
+            cases.append({"name": name, "inputs": {"sentences": ST_SENTENCES},
+                          "options": {"pooling": pooling, "include_prompt": include_prompt, "prompt_name": prompt_name,
+                                      "prompt": prompt, "max_seq_length": max_seq_length},
+                          "expected": f32_nested(emb), "logits": None})
+        write_json(dir_ / "golden.json", golden("sentence-embeddings", cases))
+        print(f"  sentence-embeddings-{suffix}: {pooling} pooling, include_prompt={include_prompt}, "
+              f"{len(cases)} prompt cases")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1191,6 +1236,7 @@ def main() -> None:
         make_classification(encoder, "text-classification-single", 1, None, None, 300)
     if "sentence-embeddings" in only:
         make_sentence_embeddings(encoder)
+        make_prompt_embeddings(encoder)
     if "minilm" in only:
         make_minilm()
     if "token-classification" in only:

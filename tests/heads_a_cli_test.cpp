@@ -153,6 +153,40 @@ TEST_F(HeadsCli, EmbedMatchesSentenceTransformers) {
   }
 }
 
+// --prompt-name / --prompt / the model's default prompt, and the Dense modules' width, through the command line.
+TEST_F(HeadsCli, EmbedPromptsAndDenseModulesMatchSentenceTransformers) {
+  const auto check = [&](const std::string& dir, const json& c, std::vector<std::string> args) {
+    SCOPED_TRACE(dir + ": " + c["name"].get<std::string>());
+    std::vector<std::string> lines;
+    for (const auto& s : c["inputs"]["sentences"]) lines.push_back(json{{"text", s}}.dump());
+    std::vector<std::string> cmd = {"embed", "-m", heads_dir(dir).string(), "-b", "3"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    const CliRun r = run(cmd, lines);
+    EXPECT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(r.records.size(), lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const json& e = r.records[i]["embedding"];
+      ASSERT_EQ(e.size(), c["expected"][i].size());
+      for (std::size_t h = 0; h < e.size(); ++h) EXPECT_NEAR(e[h].get<double>(), c["expected"][i][h].get<double>(), 1e-4);
+    }
+  };
+  const json prompts = golden("sentence-embeddings-prompts");
+  for (const json& c : prompts["cases"]) {
+    std::vector<std::string> args;
+    if (!c["options"]["prompt_name"].is_null()) args = {"--prompt-name", c["options"]["prompt_name"].get<std::string>()};
+    if (!c["options"]["prompt"].is_null()) args = {"--prompt", c["options"]["prompt"].get<std::string>()};
+    check("sentence-embeddings-prompts", c, args);
+  }
+  check("sentence-embeddings-dense", golden("sentence-embeddings-dense")["cases"][0], {});
+  const CliRun bad = run({"embed", "-m", heads_dir("sentence-embeddings-prompts").string(), "--prompt-name", "question"},
+                         {R"({"text": "hi"})"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(bad.records.empty());
+  EXPECT_NE(bad.err.find("--prompt-name 'question' is not one of the model's prompts (document, passage, query)"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST_F(HeadsCli, ModelWithoutTheHeadIsASetupErrorNamingTheTensor) {
   const CliRun r = run({"classify", "-m", default_model_dir().string()}, {R"({"text": "hi"})"});
   EXPECT_EQ(r.status, 2);

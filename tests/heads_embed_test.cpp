@@ -346,6 +346,88 @@ TEST(SentenceEmbedderLayout, PoolingWidthMustMatchTheModel) {
   }
 }
 
+// ---- prompts (config_sentence_transformers.json) ---------------------------------------------------------------
+
+class PromptGolden : public ::testing::TestWithParam<const char*> {};
+
+// Every encode() call of the golden: the default prompt, a prompt_name, an explicit prompt, "" (default off); with
+// the prompt's tokens left out of mean pooling (include_prompt false) and kept (cls pooling).
+TEST_P(PromptGolden, MatchesSentenceTransformers) {
+  const fs::path dir = heads_dir(std::string("sentence-embeddings-") + GetParam());
+  const json golden = json::parse(read_file(dir / "golden.json"));
+  const auto embedder = SentenceEmbedder::load(dir);
+  ASSERT_GE(golden["cases"].size(), 3u);
+  double worst = 0;
+  for (const json& c : golden["cases"]) {
+    SCOPED_TRACE(c["name"].get<std::string>());
+    const json& o = c["options"];
+    EXPECT_EQ(embedder.config().include_prompt, o["include_prompt"].get<bool>());
+    EmbedOptions options{.batch_size = 3};
+    if (!o["prompt_name"].is_null()) options.prompt_name = o["prompt_name"].get<std::string>();
+    if (!o["prompt"].is_null()) options.prompt = o["prompt"].get<std::string>();
+    const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
+    const Tensor emb = embedder.encode(sentences, options);
+    ASSERT_EQ(emb.dim(1), static_cast<std::int64_t>(c["expected"][0].size()));
+    for (std::size_t i = 0; i < sentences.size(); ++i) {
+      const RowDiff d = compare_row(emb.row(static_cast<std::int64_t>(i)), c["expected"][i]);
+      EXPECT_LE(d.max_abs, kTolerance) << "sentence " << i << ": " << sentences[i];
+      worst = std::max(worst, d.max_abs);
+    }
+  }
+  std::cout << "[ max-abs  ] " << GetParam() << ": " << worst << '\n';
+}
+
+INSTANTIATE_TEST_SUITE_P(Heads, PromptGolden, ::testing::Values("prompts", "prompts-included"));
+
+TEST(SentenceEmbedderPrompts, ConfigIsReadAndUnknownNamesAreErrors) {
+  const auto embedder = SentenceEmbedder::load(heads_dir("sentence-embeddings-prompts"));
+  const SentenceEmbedderConfig& config = embedder.config();
+  EXPECT_EQ(config.prompts.at("query"), "query: ");
+  EXPECT_EQ(config.prompts.at("passage"), "passage: ");
+  EXPECT_EQ(config.default_prompt_name, "query");
+  EXPECT_FALSE(config.include_prompt);
+  // The default prompt makes a difference (else the golden could not tell), and "" turns it off.
+  const Tensor with_default = embedder.encode({"Where is the station?"});
+  const Tensor off = embedder.encode({"Where is the station?"}, {.prompt = ""});
+  const Tensor named = embedder.encode({"Where is the station?"}, {.prompt_name = "query"});
+  EXPECT_GT(max_abs(with_default, off), 1e-3);
+  EXPECT_EQ(max_abs(with_default, named), 0.0);
+  try {
+    embedder.encode({"x"}, {.prompt_name = "question"});
+    ADD_FAILURE() << "expected InvalidArgumentError";
+  } catch (const InvalidArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("prompt_name 'question' is not one of the model's prompts (document, passage, query)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(embedder.encode({"x"}, {.prompt = "caf\xc3"}), Utf8Error);
+  // No config_sentence_transformers.json: no prompts.
+  EXPECT_TRUE(SentenceEmbedder::load(heads_dir("sentence-embeddings-cls")).config().prompts.empty());
+}
+
+TEST(SentenceEmbedderPrompts, BadPromptConfigsNameTheField) {
+  const auto expect_error = [](const std::string& prompts_json, const std::string& fragment) {
+    TempDir dir;
+    write_file(dir.path() / "config_sentence_transformers.json", prompts_json);
+    try {
+      layout_of(dir, kTransformerPooling, R"({"pooling_mode": "mean"})");
+      ADD_FAILURE() << "expected ConfigError containing " << fragment;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_error(R"({"prompts": {"query": "q: "}, "default_prompt_name": "passage"})",
+               "config_sentence_transformers.json: default_prompt_name 'passage' is not one of its prompts");
+  expect_error(R"({"prompts": ["query: "]})", "field 'prompts' must be an object");
+  expect_error(R"({"prompts": {"query": 3}})", "field 'prompts.query' must be a string");
+  TempDir dir;
+  write_file(dir.path() / "config_sentence_transformers.json", R"({"prompts": {"q": "q: "}, "default_prompt_name": null})");
+  const auto layout = layout_of(dir, kTransformerPooling, R"({"pooling_mode": "mean", "include_prompt": false})");
+  EXPECT_EQ(layout.prompts.at("q"), "q: ");
+  EXPECT_FALSE(layout.default_prompt_name.has_value());
+  EXPECT_FALSE(layout.include_prompt);
+}
+
 // ---- Dense modules ------------------------------------------------------------------------------------------------
 
 const std::string kWithDense = R"([

@@ -1,5 +1,7 @@
 // `bertcpp embed`: texts in, sentence embeddings out, as SentenceTransformer.encode (docs/cli.md).
+#include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@ struct EmbedCommand {
   int threads = 0;
   ComputeType compute = ComputeType::fp32;
   int precision = 0;
+  std::optional<std::string> prompt, prompt_name;
 };
 
 int run_embed(const EmbedCommand& options) {
@@ -25,11 +28,22 @@ int run_embed(const EmbedCommand& options) {
   load.compute = options.compute;
   const auto embedder = load_pipeline_or_report<SentenceEmbedder>("embed", options.model, load);
   if (!embedder) return exit_setup;
+  if (options.prompt_name && !embedder->config().prompts.contains(*options.prompt_name)) {
+    std::string names;
+    for (const auto& [name, text] : embedder->config().prompts) names += (names.empty() ? "" : ", ") + name;
+    std::cerr << "bertcpp embed: --prompt-name '" << *options.prompt_name << "' is not one of the model's prompts ("
+              << (names.empty() ? "none" : names) << ")\n";
+    return exit_setup;
+  }
+  EmbedOptions embed;
+  embed.prompt = options.prompt;
+  embed.prompt_name = options.prompt_name;
   return run_text_lines("embed", options.io, [&](std::span<const TextRecord> records) {
     std::vector<std::string> texts;
     for (const TextRecord& r : records) texts.push_back(required_string(r.fields, "text"));
     // One encode() per batch of lines: the embedder batches them through the encoder.
-    const Tensor embeddings = embedder->encode(texts, {.batch_size = texts.size()});  // [lines, H]
+    embed.batch_size = texts.size();
+    const Tensor embeddings = embedder->encode(texts, embed);  // [lines, dimension]
     const auto H = static_cast<std::size_t>(embeddings.dim(1));
     std::vector<std::string> out;
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -57,9 +71,17 @@ Subcommand add_embed(CLI::App& parent) {
   app->add_option("--precision", options->precision, "Significant digits per float; 0 = shortest exact")
       ->check(CLI::Range(0, 9))
       ->capture_default_str();
+  app->add_option("--prompt", options->prompt,
+                  "Text prepended to every input (as SentenceTransformer.encode(prompt=...)); \"\" turns the model's "
+                  "default prompt off");
+  app->add_option("--prompt-name", options->prompt_name,
+                  "One of the model's prompts (config_sentence_transformers.json), e.g. query; default: the model's "
+                  "default_prompt_name, if any")
+      ->excludes("--prompt");
   app->footer(
       "Input line:  {\"text\": \"A man is playing a guitar.\"}\n"
-      "Output line: {\"embedding\": [0.0123, -0.0456, ...]}   (hidden_size floats)\n"
+      "Output line: {\"embedding\": [0.0123, -0.0456, ...]}   (hidden_size floats, or the last Dense module's "
+      "out_features)\n"
       "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place.\n");
   return {app, [options] { return run_embed(*options); }};
 }

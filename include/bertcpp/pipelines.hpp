@@ -36,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -259,10 +260,21 @@ struct SentenceEmbedderConfig {
   std::size_t max_seq_length = 512;
   // Length of each embedding: the last Dense module's out_features, else the model's hidden_size.
   std::size_t dimension = 0;
+  // config_sentence_transformers.json: named prompts (text prepended to every input, e.g. "query: ") and the one
+  // used when encode() names none; the Pooling config's include_prompt (false: the prompt's tokens, [CLS]
+  // included, are left out of the pooling, as INSTRUCTOR-style models want).
+  std::map<std::string, std::string> prompts;
+  std::optional<std::string> default_prompt_name;
+  bool include_prompt = true;
 };
 
 struct EmbedOptions {
   std::size_t batch_size = 32;
+  // As SentenceTransformer.encode: `prompt` is prepended to every text; else `prompt_name` names one of
+  // config().prompts (an unknown name is an InvalidArgumentError); else the default prompt, if the model has one.
+  // An empty `prompt` turns the default off.
+  std::optional<std::string> prompt;
+  std::optional<std::string> prompt_name;
 };
 
 class SentenceEmbedder {

@@ -24,10 +24,12 @@ class SentenceTransformer:
     def __reduce__(self):
         return (SentenceTransformer, (self.model_name_or_path, self._threads, self._compute))
 
-    def encode(self, sentences, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
-               normalize_embeddings=False):
+    def encode(self, sentences, prompt_name=None, prompt=None, batch_size=32, show_progress_bar=False,
+               convert_to_numpy=True, normalize_embeddings=False):
         """sentences: a str or a list of str. Returns float32 [N, D] (a str: [D]), as SentenceTransformer.encode;
         D is the hidden size, or the last Dense module's out_features.
+        prompt (prepended to every sentence) or prompt_name (a key of self.prompts) as sentence-transformers takes
+        them; neither: the model's default_prompt_name, if it has one (prompt="" turns it off).
         normalize_embeddings L2-normalizes on top of the model's own Normalize module (if any).
         convert_to_numpy=False returns a list of [D] arrays (bertcpp has no torch tensors)."""
         single = isinstance(sentences, str)
@@ -38,6 +40,12 @@ class SentenceTransformer:
         check_utf8(texts)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidArgumentError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        for name, value in (("prompt", prompt), ("prompt_name", prompt_name)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgumentError(f"{name} must be a str, got {type(value).__name__}")
+        if prompt is not None:
+            check_utf8([prompt])
+            prompt_name = None  # sentence-transformers: an explicit prompt wins over prompt_name
         if not texts:
             embeddings = np.zeros((0, self.get_sentence_embedding_dimension()), dtype=np.float32)
         elif show_progress_bar:
@@ -45,13 +53,14 @@ class SentenceTransformer:
             parts = []
             total = (len(texts) + batch_size - 1) // batch_size
             for b in range(total):
-                parts.append(self._native.encode(texts[b * batch_size:(b + 1) * batch_size], batch_size))
+                parts.append(self._native.encode(texts[b * batch_size:(b + 1) * batch_size], batch_size, prompt,
+                                                 prompt_name))
                 sys.stderr.write(f"\rBatches: {b + 1}/{total}")
                 sys.stderr.flush()
             sys.stderr.write("\n")
             embeddings = np.concatenate(parts, axis=0)
         else:
-            embeddings = self._native.encode(texts, batch_size)  # [N, H], owned by the array (no copy)
+            embeddings = self._native.encode(texts, batch_size, prompt, prompt_name)  # [N, D], owned by the array
         if normalize_embeddings:
             norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
             embeddings = embeddings / np.maximum(norms, 1e-12)  # torch.nn.functional.normalize's eps
@@ -64,6 +73,15 @@ class SentenceTransformer:
     def get_sentence_embedding_dimension(self):
         # hidden_size, or the last Dense module's out_features
         return int(self._native.dimension)
+
+    @property
+    def prompts(self):
+        """config_sentence_transformers.json's prompts: {name: text}."""
+        return dict(self._native.prompts)
+
+    @property
+    def default_prompt_name(self):
+        return self._native.default_prompt_name
 
     @property
     def max_seq_length(self):

@@ -13,6 +13,7 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/filesystem.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
@@ -539,10 +540,13 @@ void bind_pipelines(nb::module_& m) {
                   },
                   "dir"_a, "threads"_a, "compute"_a)
       .def("encode",
-           [](const bertcpp::SentenceEmbedder& st, const std::vector<std::string>& texts, std::size_t batch_size) {
+           [](const bertcpp::SentenceEmbedder& st, const std::vector<std::string>& texts, std::size_t batch_size,
+              std::optional<std::string> prompt, std::optional<std::string> prompt_name) {
              if (batch_size == 0) throw bertcpp::InvalidArgumentError("batch_size must be >= 1");
              bertcpp::EmbedOptions o;
              o.batch_size = batch_size;
+             o.prompt = std::move(prompt);
+             o.prompt_name = std::move(prompt_name);
              bertcpp::Tensor t;
              {
                nb::gil_scoped_release release;
@@ -550,7 +554,9 @@ void bind_pipelines(nb::module_& m) {
              }
              return to_numpy(std::move(t));
            },
-           "texts"_a, "batch_size"_a)
+           "texts"_a, "batch_size"_a, "prompt"_a = nb::none(), "prompt_name"_a = nb::none())
+      .def_prop_ro("prompts", [](const bertcpp::SentenceEmbedder& st) { return st.config().prompts; })
+      .def_prop_ro("default_prompt_name", [](const bertcpp::SentenceEmbedder& st) { return st.config().default_prompt_name; })
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })
       .def_prop_ro("dimension", [](const bertcpp::SentenceEmbedder& st) { return st.config().dimension; })
       .def_prop_ro("max_seq_length", [](const bertcpp::SentenceEmbedder& st) { return st.config().max_seq_length; })

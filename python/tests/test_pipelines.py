@@ -171,6 +171,26 @@ def test_sentence_embeddings_tiny(directory):
         assert min(cosine(a, b) for a, b in zip(got.astype(np.float64), expected)) >= 0.99999
 
 
+@pytest.mark.parametrize("directory", ["heads/sentence-embeddings-prompts", "heads/sentence-embeddings-prompts-included"])
+def test_sentence_embeddings_prompts(directory):
+    """prompt / prompt_name / the default prompt as sentence-transformers applies them (and leaves them out of the
+    pooling with include_prompt false)."""
+    import numpy as np
+
+    g = golden(directory)
+    st = bertcpp.SentenceTransformer(DATA / directory)
+    for c in g["cases"]:
+        o = c["options"]
+        got = st.encode(c["inputs"]["sentences"], prompt_name=o["prompt_name"], prompt=o["prompt"], batch_size=3)
+        assert np.abs(got - np.asarray(c["expected"], dtype=np.float64)).max() <= TOL, c["name"]
+    if directory.endswith("prompts"):
+        assert st.default_prompt_name == "query" and st.prompts["passage"] == "passage: "
+        with pytest.raises(bertcpp.InvalidArgumentError, match="prompt_name 'question' is not one of"):
+            st.encode(["x"], prompt_name="question")
+        with pytest.raises(bertcpp.InvalidArgumentError, match="prompt must be a str"):
+            st.encode(["x"], prompt=3)
+
+
 def test_sentence_embeddings_minilm(minilm_dir):
     """all-MiniLM-L6-v2 on 35 sentences (one of 296 tokens, cut at max_seq_length 256) vs sentence-transformers."""
     import json

@@ -72,6 +72,9 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
   config.dimension = width;
   config.pooling = layout.pooling;
   config.normalize = layout.normalize;
+  config.prompts = layout.prompts;
+  config.default_prompt_name = layout.default_prompt_name;
+  config.include_prompt = layout.include_prompt;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
   // model_max_length capped at max_position_embeddings. bertcpp caps both at the encoder's longest input,
   // max_sequence_length (a longer window cannot run; RoBERTa / XLM-R: max_position_embeddings - pad_token_id - 1).
@@ -109,13 +112,44 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
   EncodeOptions encode;
   encode.truncation = Truncation::longest_first;
   encode.max_length = m.config.max_seq_length;
+  // The text as the Transformer module tokenizes it: lowercased first when sentence_bert_config.json asks.
+  const auto tokenize = [&](const std::string& text, const std::string& what) {
+    if (!m.lowercase) return m.model.tokenizer().encode(text, encode);
+    tokenizer::validate_utf8(text, what);
+    return m.model.tokenizer().encode(tokenizer::unicode::lowercase(text, false), encode);
+  };
+  // The prompt, as sentence-transformers resolves it, and how many leading tokens it covers when the pooling
+  // leaves it out: [CLS] and the prompt's own tokens (its tokenization without the trailing special token).
+  std::string prompt;
+  if (options.prompt) {
+    prompt = *options.prompt;
+  } else if (options.prompt_name) {
+    const auto it = m.config.prompts.find(*options.prompt_name);
+    if (it == m.config.prompts.end()) {
+      std::string names;
+      for (const auto& [name, text] : m.config.prompts) names += (names.empty() ? "" : ", ") + name;
+      throw InvalidArgumentError("SentenceEmbedder::encode: prompt_name '" + *options.prompt_name +
+                                 "' is not one of the model's prompts (" + (names.empty() ? "none" : names) + ")");
+    }
+    prompt = it->second;
+  } else if (m.config.default_prompt_name) {
+    prompt = m.config.prompts.at(*m.config.default_prompt_name);
+  }
+  tokenizer::validate_utf8(prompt, "SentenceEmbedder::encode: prompt");
+  std::int64_t prompt_tokens = 0;
+  if (!prompt.empty() && !m.config.include_prompt) {
+    const Encoding p = tokenize(prompt, "SentenceEmbedder::encode: prompt");
+    prompt_tokens = static_cast<std::int64_t>(p.input_ids.size());
+    if (!p.special_tokens_mask.empty() && p.special_tokens_mask.back() != 0) --prompt_tokens;
+  }
   std::vector<std::vector<std::int32_t>> ids(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    if (m.lowercase) {
-      tokenizer::validate_utf8(texts[i], "SentenceEmbedder::encode: text " + std::to_string(i));
-      ids[i] = m.model.tokenizer().encode(tokenizer::unicode::lowercase(texts[i], false), encode).input_ids;
+    const std::string what = "SentenceEmbedder::encode: text " + std::to_string(i);
+    if (prompt.empty()) {
+      ids[i] = tokenize(texts[i], what).input_ids;
     } else {
-      ids[i] = m.model.tokenizer().encode(texts[i], encode).input_ids;
+      tokenizer::validate_utf8(texts[i], what);
+      ids[i] = tokenize(prompt + texts[i], what).input_ids;
     }
   }
 
@@ -135,7 +169,7 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
         float* row = out.row(static_cast<std::int64_t>(order[i]));
         float* pooled = m.dense.empty() ? row : ping.data();
         heads::pool_tokens(m.config.pooling, run.hidden + run.offsets[b] * H, run.offsets[b + 1] - run.offsets[b], H,
-                           pooled);
+                           pooled, prompt_tokens);
         for (std::size_t l = 0; l < m.dense.size(); ++l) {
           float* y = l + 1 == m.dense.size() ? row : (l % 2 == 0 ? pong.data() : ping.data());
           heads::dense_forward(m.dense[l], l % 2 == 0 ? ping.data() : pong.data(), y);

@@ -98,6 +98,7 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
                            ") would be concatenated; bertcpp supports exactly one");
   }
   layout.pooling = parse_mode(modes[0], file);
+  layout.include_prompt = f.optional_bool(config, "include_prompt", "include_prompt", true);
   layout.embedding_dimension = optional_size(f, config, "embedding_dimension");
   if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(f, config, "word_embedding_dimension");
 }
@@ -150,6 +151,30 @@ DenseModuleLayout read_dense(const fs::path& module_dir) {
   return dense;
 }
 
+// config_sentence_transformers.json (next to modules.json): the prompts and the default prompt's name. The other
+// fields (versions, similarity function, model type) do not change the embeddings.
+void read_prompts(const fs::path& file, SentenceTransformerLayout& layout) {
+  if (!common::entry_exists(file)) return;
+  const json config = read_settings(file);
+  const common::Fields f = fields_of(file);
+  if (const json* prompts = f.find(config, "prompts", "prompts")) {
+    if (!prompts->is_object())
+      throw ConfigError(name_of(file) + ": field 'prompts' must be an object of name: text, found " + common::brief_json(*prompts));
+    for (const auto& [name, text] : prompts->items()) {
+      if (!text.is_string())
+        throw ConfigError(name_of(file) + ": field 'prompts." + name + "' must be a string, found " + common::brief_json(text));
+      layout.prompts[name] = text.get<std::string>();
+    }
+  }
+  if (const json* name = f.find(config, "default_prompt_name", "default_prompt_name")) {
+    layout.default_prompt_name = f.string(*name, "default_prompt_name");
+    if (!layout.prompts.contains(*layout.default_prompt_name)) {
+      throw ConfigError(name_of(file) + ": default_prompt_name '" + *layout.default_prompt_name +
+                        "' is not one of its prompts");
+    }
+  }
+}
+
 void read_sentence_bert_config(const fs::path& file, SentenceTransformerLayout& layout) {
   if (!common::entry_exists(file)) return;
   const json config = read_settings(file);
@@ -169,6 +194,7 @@ SentenceTransformerLayout read_sentence_transformer_layout(const fs::path& dir) 
     return layout;
   }
   layout.has_modules_json = true;
+  read_prompts(dir / "config_sentence_transformers.json", layout);
   const json modules = common::read_json_file(modules_file, common::kMaxSettingsFileBytes);
   if (!modules.is_array()) throw ConfigError("modules.json: expected a list of modules, found " + std::string(modules.type_name()));
 

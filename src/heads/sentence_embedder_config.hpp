@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bertcpp/pipelines.hpp"
@@ -39,6 +41,12 @@ struct SentenceTransformerLayout {
   bool do_lower_case = false;
   // The Pooling config's (word_)embedding_dimension, when given.
   std::optional<std::size_t> embedding_dimension;
+  // The Pooling config's include_prompt: false leaves a prompt's tokens out of the pooling.
+  bool include_prompt = true;
+  // config_sentence_transformers.json: "prompts" (name -> text prepended to each input) and
+  // "default_prompt_name" (the prompt used when the caller names none).
+  std::map<std::string, std::string> prompts;
+  std::optional<std::string> default_prompt_name;
 };
 
 // Reads the layout of `dir`. Without modules.json: the directory itself is the Transformer, mean pooling, no

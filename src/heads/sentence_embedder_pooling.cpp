@@ -2,19 +2,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace bertcpp::heads {
 
-void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std::int64_t hidden, float* out) {
+void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std::int64_t hidden, float* out,
+                 std::int64_t skip) {
+  const std::int64_t first = std::clamp<std::int64_t>(skip, 0, length);  // the first row that counts
   if (pooling == Pooling::cls || pooling == Pooling::last_token) {
-    const float* row = tokens + (pooling == Pooling::cls ? 0 : (length - 1) * hidden);
-    std::copy(row, row + hidden, out);
+    // cls: the first counted row (sentence-transformers takes the first unmasked position; none: row 0).
+    const std::int64_t t = pooling == Pooling::last_token ? length - 1 : first < length ? first : 0;
+    std::copy(tokens + t * hidden, tokens + (t + 1) * hidden, out);
     return;
   }
   if (pooling == Pooling::max) {
-    std::copy(tokens, tokens + hidden, out);
-    for (std::int64_t t = 1; t < length; ++t) {
+    std::fill(out, out + hidden, -std::numeric_limits<float>::infinity());
+    for (std::int64_t t = first; t < length; ++t) {
       const float* row = tokens + t * hidden;
       for (std::int64_t h = 0; h < hidden; ++h) out[h] = std::max(out[h], row[h]);
     }
@@ -23,13 +27,15 @@ void pool_tokens(Pooling pooling, const float* tokens, std::int64_t length, std:
   // Position weights t + 1 for weighted_mean (sentence-transformers' arange(1, n + 1)), 1 otherwise.
   const bool weighted = pooling == Pooling::weighted_mean;
   std::vector<double> sum(static_cast<std::size_t>(hidden), 0.0);
-  for (std::int64_t t = 0; t < length; ++t) {
+  double weights = 0.0;
+  for (std::int64_t t = first; t < length; ++t) {
     const float* row = tokens + t * hidden;
     const double w = weighted ? static_cast<double>(t + 1) : 1.0;
+    weights += w;
     for (std::int64_t h = 0; h < hidden; ++h) sum[static_cast<std::size_t>(h)] += w * row[h];
   }
-  const double n = static_cast<double>(length);
-  const double divisor = pooling == Pooling::mean ? n : weighted ? n * (n + 1) / 2 : std::sqrt(n);
+  // sentence-transformers clamps the divisor at 1e-9: nothing counted gives zeros.
+  const double divisor = std::max(pooling == Pooling::mean_sqrt_len ? std::sqrt(weights) : weights, 1e-9);
   for (std::int64_t h = 0; h < hidden; ++h) out[h] = static_cast<float>(sum[static_cast<std::size_t>(h)] / divisor);
 }
 
