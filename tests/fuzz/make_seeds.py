@@ -39,11 +39,22 @@ for d in sorted((data / "encoder").iterdir()) + sorted((data / "variants").iterd
     if (d / "config.json").exists():
         put("config_json", d.name + ".json", (d / "config.json").read_bytes())
 
-# sentence-transformers: modules.json, 1_Pooling/config.json, sentence_bert_config.json.
+# sentence-transformers: modules.json, 1_Pooling/config.json, sentence_bert_config.json, 2_Dense/config.json,
+# config_sentence_transformers.json (every Dense module of the input reads 2_Dense, the only one the target writes).
 for d in [data / "heads" / n for n in ("sentence-embeddings-cls", "sentence-embeddings-max",
-                                        "sentence-embeddings-mean_sqrt_len")]:
-    parts = [(d / "modules.json").read_bytes(), (d / "1_Pooling" / "config.json").read_bytes(),
-             (d / "sentence_bert_config.json").read_bytes()]
+                                        "sentence-embeddings-mean_sqrt_len", "sentence-embeddings-dense",
+                                        "sentence-embeddings-prompts")]:
+    modules = json.loads((d / "modules.json").read_text())
+    for m in modules:
+        if m["type"].endswith("Dense"):
+            m["path"] = "2_Dense"
+    parts = [json.dumps(modules, indent=1).encode() if d.name.endswith("dense") else (d / "modules.json").read_bytes(),
+             (d / "1_Pooling" / "config.json").read_bytes(), (d / "sentence_bert_config.json").read_bytes()]
+    if (d / "2_Dense").exists() or (d / "config_sentence_transformers.json").exists():
+        dense = d / "2_Dense" / "config.json"
+        parts.append(dense.read_bytes() if dense.exists() else b"")
+        prompts = d / "config_sentence_transformers.json"
+        parts.append(prompts.read_bytes() if prompts.exists() else b"")
     put("st_modules", d.name, SEP.join(parts))
 
 

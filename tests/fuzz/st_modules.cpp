@@ -1,6 +1,6 @@
-// Fuzz target: the sentence-transformers module configs. The input holds modules.json, 1_Pooling/config.json and
-// sentence_bert_config.json, separated by "\n--8<--\n"; read_sentence_transformer_layout reads them from a
-// scratch directory (in /dev/shm when it exists).
+// Fuzz target: the sentence-transformers module configs. The input holds modules.json, 1_Pooling/config.json,
+// sentence_bert_config.json, 2_Dense/config.json and config_sentence_transformers.json, separated by
+// "\n--8<--\n"; read_sentence_transformer_layout reads them from a scratch directory (in /dev/shm when it exists).
 #include <fstream>
 
 #include "fuzz_util.hpp"
@@ -16,6 +16,7 @@ struct ScratchDir {
     const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     path = base / ("bertcpp_fuzz_st_" + std::to_string(::getpid()));
     fs::create_directories(path / "1_Pooling");
+    fs::create_directories(path / "2_Dense");
   }
   ~ScratchDir() {
     std::error_code ec;
@@ -40,12 +41,14 @@ void write(const std::filesystem::path& file, std::string_view bytes, bool prese
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bertcpp;
-  const auto parts = fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size), 3);
+  const auto parts = fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size), 5);
   const auto dir = scratch_dir();
   // An empty part means "file absent": both branches of each reader are reached.
   write(dir / "modules.json", parts[0], !parts[0].empty());
   write(dir / "1_Pooling" / "config.json", parts[1], !parts[1].empty());
   write(dir / "sentence_bert_config.json", parts[2], !parts[2].empty());
+  write(dir / "2_Dense" / "config.json", parts[3], !parts[3].empty());
+  write(dir / "config_sentence_transformers.json", parts[4], !parts[4].empty());
   try {
     (void)heads::read_sentence_transformer_layout(dir);
   } catch (const Error&) {
