@@ -180,7 +180,9 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   // The embedding width: sentence-transformers' output (the last Dense module's out_features, else hidden_size).
   const std::size_t width = c["expected"][0].size();
   EXPECT_EQ(embedder.config().dimension, width);
-  if (o.contains("dimension")) EXPECT_EQ(o["dimension"].get<std::size_t>(), width);
+  if (o.contains("dimension")) {
+    EXPECT_EQ(o["dimension"].get<std::size_t>(), width);
+  }
 
   const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
   const Tensor emb = embedder.encode(sentences, {.batch_size = 4});

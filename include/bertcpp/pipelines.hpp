@@ -273,8 +273,8 @@ struct EmbedOptions {
   // As SentenceTransformer.encode: `prompt` is prepended to every text; else `prompt_name` names one of
   // config().prompts (an unknown name is an InvalidArgumentError); else the default prompt, if the model has one.
   // An empty `prompt` turns the default off.
-  std::optional<std::string> prompt;
-  std::optional<std::string> prompt_name;
+  std::optional<std::string> prompt = std::nullopt;
+  std::optional<std::string> prompt_name = std::nullopt;
 };
 
 class SentenceEmbedder {
