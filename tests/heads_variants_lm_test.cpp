@@ -36,19 +36,6 @@ constexpr double kTol = 1e-4;  // fp32 max-abs, as every golden test
 fs::path variant_dir(const std::string& name) { return data_dir() / "variant-heads" / name; }
 json golden(const std::string& name) { return json::parse(read_file(variant_dir(name) / "golden.json")); }
 
-// Asserts that calling `f` throws E whose message contains `fragment`.
-template <typename E>
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one containing '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string s = info.param;
   std::replace(s.begin(), s.end(), '-', '_');

@@ -1,9 +1,13 @@
 // Helpers shared by the tests: fixture paths, temporary directories, JSON fixture reading.
 #pragma once
 
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace bertcpp::testing {
 
@@ -43,5 +47,18 @@ struct ProcessResult {
 };
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& input);
 void write_file(const std::filesystem::path& path, const std::string& bytes);
+
+// Asserts that calling `f` throws E whose message contains `fragment`.
+template <typename E>
+void expect_error(const std::function<void()>& f, const std::string& fragment) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one containing '" << fragment << "'";
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+  }
+}
 
 }  // namespace bertcpp::testing

@@ -112,10 +112,10 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
   EncodeOptions encode;
   encode.truncation = Truncation::longest_first;
   encode.max_length = m.config.max_seq_length;
-  // The text as the Transformer module tokenizes it: lowercased first when sentence_bert_config.json asks.
-  const auto tokenize = [&](const std::string& text, const std::string& what) {
+  // The text as the Transformer module tokenizes it: lowercased first when sentence_bert_config.json asks (the
+  // caller has checked that it is UTF-8 then).
+  const auto tokenize = [&](const std::string& text) {
     if (!m.lowercase) return m.model.tokenizer().encode(text, encode);
-    tokenizer::validate_utf8(text, what);
     return m.model.tokenizer().encode(tokenizer::unicode::lowercase(text, false), encode);
   };
   // The prompt, as sentence-transformers resolves it, and how many leading tokens it covers when the pooling
@@ -138,19 +138,17 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
   tokenizer::validate_utf8(prompt, "SentenceEmbedder::encode: prompt");
   std::int64_t prompt_tokens = 0;
   if (!prompt.empty() && !m.config.include_prompt) {
-    const Encoding p = tokenize(prompt, "SentenceEmbedder::encode: prompt");
+    const Encoding p = tokenize(prompt);
     prompt_tokens = static_cast<std::int64_t>(p.input_ids.size());
     if (!p.special_tokens_mask.empty() && p.special_tokens_mask.back() != 0) --prompt_tokens;
   }
   std::vector<std::vector<std::int32_t>> ids(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    const std::string what = "SentenceEmbedder::encode: text " + std::to_string(i);
-    if (prompt.empty()) {
-      ids[i] = tokenize(texts[i], what).input_ids;
-    } else {
-      tokenizer::validate_utf8(texts[i], what);
-      ids[i] = tokenize(prompt + texts[i], what).input_ids;
-    }
+    // Checked here when the tokenizer would not see the text as it is (lowercased, or after the prompt), so
+    // that the error still names the text.
+    if (m.lowercase || !prompt.empty())
+      tokenizer::validate_utf8(texts[i], "SentenceEmbedder::encode: text " + std::to_string(i));
+    ids[i] = (prompt.empty() ? tokenize(texts[i]) : tokenize(prompt + texts[i])).input_ids;
   }
 
   // Batches of similar lengths, as sentence-transformers forms them (longest first); each sequence is encoded on
@@ -167,12 +165,13 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
       for (std::size_t i = begin; i < end; ++i) {
         const std::size_t b = i - begin;
         float* row = out.row(static_cast<std::int64_t>(order[i]));
-        float* pooled = m.dense.empty() ? row : ping.data();
+        float* x = m.dense.empty() ? row : ping.data();
         heads::pool_tokens(m.config.pooling, run.hidden + run.offsets[b] * H, run.offsets[b + 1] - run.offsets[b], H,
-                           pooled, prompt_tokens);
+                           x, prompt_tokens);
         for (std::size_t l = 0; l < m.dense.size(); ++l) {
-          float* y = l + 1 == m.dense.size() ? row : (l % 2 == 0 ? pong.data() : ping.data());
-          heads::dense_forward(m.dense[l], l % 2 == 0 ? ping.data() : pong.data(), y);
+          float* y = l + 1 == m.dense.size() ? row : (x == ping.data() ? pong.data() : ping.data());
+          heads::dense_forward(m.dense[l], x, y);
+          x = y;
         }
         if (m.config.normalize) heads::l2_normalize(row, D);
       }

@@ -56,6 +56,9 @@ RowQuantTarget int8_target(GemmInputBuffers& buffers, std::int64_t rows, std::in
   return {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data(), buffers.outliers.data()};
 }
 
+// The int8 part of a prepared input, as LinearInt8 reads it.
+LinearInt8::Input int8_input(const GemmInput& x) { return {x.u8, x.row_scale, x.row_zero_point, x.outliers}; }
+
 }  // namespace
 
 GemmInput Dense::prepare(const float* x, std::int64_t m, GemmInputBuffers& buffers) const {
@@ -104,7 +107,7 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
       return;
     case ComputeType::int8:
       if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
-      int8_.forward(exec, {x.u8, x.row_scale, x.row_zero_point, x.outliers}, m, y);
+      int8_.forward(exec, int8_input(x), m, y);
       return;
     case ComputeType::bf16:
       if (!x.bf16) throw InvalidArgumentError("Dense: bf16 layer given an input not converted to bf16");
@@ -124,7 +127,7 @@ GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::i
   const OutlierChannels next_outlier = next.int8_.outlier_channels();
   const LinearInt8::Requantize requantize{next_outlier, int8_target(next_buffers, m, out_features(), next_outlier, out),
                                           keep_output};
-  int8_.forward(exec, {x.u8, x.row_scale, x.row_zero_point, x.outliers}, m, y, &requantize);
+  int8_.forward(exec, int8_input(x), m, y, &requantize);
   return out;
 }
 

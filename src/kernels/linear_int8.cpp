@@ -91,42 +91,42 @@ void LinearInt8::epilogue_rows(const std::int32_t* acc, const Input& x, std::int
     const std::int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
     const std::int64_t begin = m * t / threads, end = m * (t + 1) / threads;
     for (std::int64_t r = begin; r < end; ++r) {
-    const Eigen::Map<const ArrayXi> a(acc + r * n_, n_);
-    Eigen::Map<ArrayXf> out(y + (scratch ? begin : r) * n_, n_);
-    const float sx = x.row_scale[r];
-    const std::int32_t z = x.row_zero_point[r];
-    const auto value = (a - z * rowsum).cast<float>() * (sx * sw) + b;
-    // The s8 part plus the fp32 outlier channels' products (up to four in the same pass over the row), plus the
-    // residual, then the activation in place.
-    const float* o = J > 0 ? x.outliers + r * J : nullptr;
-    const auto w = [&](std::int64_t j) { return Eigen::Map<const ArrayXf>(outlier_weight_.data() + j * n_, n_); };
-    const auto assign = [&](const auto& expr) {
-      if (epilogue_ == Epilogue::residual) out += expr;
-      else out = expr;
-    };
-    switch (std::min<std::int64_t>(J, 4)) {
-      case 0: assign(value); break;
-      case 1: assign(value + o[0] * w(0)); break;
-      case 2: assign(value + o[0] * w(0) + o[1] * w(1)); break;
-      case 3: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2)); break;
-      default: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2) + o[3] * w(3)); break;
-    }
-    for (std::int64_t j = 4; j < J; ++j) out += o[j] * w(j);
-    switch (epilogue_) {
-      case Epilogue::residual:
-      case Epilogue::none: break;
-      case Epilogue::gelu_erf: out = 0.5f * out * (1.0f + (out * kSqrtHalf).erf()); break;
-      case Epilogue::gelu_tanh: out = 0.5f * out * (1.0f + (kSqrt2OverPi * (out + 0.044715f * out.cube())).tanh()); break;
-      case Epilogue::relu: out = out.max(0.0f); break;
-      case Epilogue::silu: out = out * out.logistic(); break;
-      case Epilogue::tanh: out = out.tanh(); break;
-    }
-    if (requantize) {
-      const QuantParams p = quantize_row_u8(out.data(), n_, requantize->outlier, requantize->out.q + r * n_,
-                                            requantize->out.outlier_row(r, requantize->outlier.count));
-      requantize->out.scale[r] = p.scale;
-      requantize->out.zero_point[r] = p.zero_point;
-    }
+      const Eigen::Map<const ArrayXi> a(acc + r * n_, n_);
+      Eigen::Map<ArrayXf> out(y + (scratch ? begin : r) * n_, n_);
+      const float sx = x.row_scale[r];
+      const std::int32_t z = x.row_zero_point[r];
+      const auto value = (a - z * rowsum).cast<float>() * (sx * sw) + b;
+      // The s8 part plus the fp32 outlier channels' products (up to four in the same pass over the row), plus the
+      // residual, then the activation in place.
+      const float* o = J > 0 ? x.outliers + r * J : nullptr;
+      const auto w = [&](std::int64_t j) { return Eigen::Map<const ArrayXf>(outlier_weight_.data() + j * n_, n_); };
+      const auto assign = [&](const auto& expr) {
+        if (epilogue_ == Epilogue::residual) out += expr;
+        else out = expr;
+      };
+      switch (std::min<std::int64_t>(J, 4)) {
+        case 0: assign(value); break;
+        case 1: assign(value + o[0] * w(0)); break;
+        case 2: assign(value + o[0] * w(0) + o[1] * w(1)); break;
+        case 3: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2)); break;
+        default: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2) + o[3] * w(3)); break;
+      }
+      for (std::int64_t j = 4; j < J; ++j) out += o[j] * w(j);
+      switch (epilogue_) {
+        case Epilogue::residual:
+        case Epilogue::none: break;
+        case Epilogue::gelu_erf: out = 0.5f * out * (1.0f + (out * kSqrtHalf).erf()); break;
+        case Epilogue::gelu_tanh: out = 0.5f * out * (1.0f + (kSqrt2OverPi * (out + 0.044715f * out.cube())).tanh()); break;
+        case Epilogue::relu: out = out.max(0.0f); break;
+        case Epilogue::silu: out = out * out.logistic(); break;
+        case Epilogue::tanh: out = out.tanh(); break;
+      }
+      if (requantize) {
+        const QuantParams p = quantize_row_u8(out.data(), n_, requantize->outlier, requantize->out.q + r * n_,
+                                              requantize->out.outlier_row(r, requantize->outlier.count));
+        requantize->out.scale[r] = p.scale;
+        requantize->out.zero_point[r] = p.zero_point;
+      }
     }
   }
 }
