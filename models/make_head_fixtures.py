@@ -593,17 +593,21 @@ def make_sentence_embeddings(encoder) -> None:
 
 
 # Prompts (config_sentence_transformers.json): suffix -> (pooling, include_prompt, prompts, default_prompt_name,
-# the encode() calls as (case name, prompt_name, prompt))
+# the calls as (case name, prompt_name, prompt, method: encode, encode_query or encode_document))
 ST_PROMPT_SPECS = {
     # E5 / INSTRUCTOR style: a default prompt, the prompt's tokens ([CLS] included) left out of mean pooling.
     "prompts": ("mean", False, {"query": "query: ", "passage": "passage: "}, "query",
-                [("default prompt", None, None), ("prompt_name passage", "passage", None),
-                 ("explicit prompt", None, "Represent this sentence for searching relevant passages: "),
-                 ("empty prompt turns the default off", None, "")]),
+                [("default prompt", None, None, "encode"), ("prompt_name passage", "passage", None, "encode"),
+                 ("explicit prompt", None, "Represent this sentence for searching relevant passages: ", "encode"),
+                 ("empty prompt turns the default off", None, "", "encode"),
+                 # "document" (empty: the model sets none) is encode_document's first choice, before "passage"
+                 ("encode_document: the empty document prompt turns the default off", None, None, "encode_document"),
+                 ("encode_query with prompt_name passage", "passage", None, "encode_query")]),
     # Prompts kept in the pooling (include_prompt true, sentence-transformers' default), no default prompt.
     "prompts-included": ("cls", True, {"query": "Query - ", "doc": "Ünïcödé document: "}, None,
-                         [("no prompt", None, None), ("prompt_name query", "query", None),
-                          ("prompt_name doc", "doc", None)]),
+                         [("no prompt", None, None, "encode"), ("prompt_name query", "query", None, "encode"),
+                          ("prompt_name doc", "doc", None, "encode"), ("encode_query", None, None, "encode_query"),
+                          ("encode_document", None, None, "encode_document")]),
 }
 
 
@@ -624,11 +628,11 @@ def make_prompt_embeddings(encoder) -> None:
             sys.exit(f"{dir_}: sentence-transformers reads prompts {st.prompts}, default {st.default_prompt_name}")
         check_weights(st[0].auto_model, encoder, dir_)
         cases = []
-        for name, prompt_name, prompt in calls:
-            emb = st.encode(ST_SENTENCES, convert_to_numpy=True, prompt_name=prompt_name, prompt=prompt)
+        for name, prompt_name, prompt, method in calls:
+            emb = getattr(st, method)(ST_SENTENCES, convert_to_numpy=True, prompt_name=prompt_name, prompt=prompt)
             cases.append({"name": name, "inputs": {"sentences": ST_SENTENCES},
                           "options": {"pooling": pooling, "include_prompt": include_prompt, "prompt_name": prompt_name,
-                                      "prompt": prompt, "max_seq_length": max_seq_length},
+                                      "prompt": prompt, "method": method, "max_seq_length": max_seq_length},
                           "expected": f32_nested(emb), "logits": None})
         write_json(dir_ / "golden.json", golden("sentence-embeddings", cases))
         print(f"  sentence-embeddings-{suffix}: {pooling} pooling, include_prompt={include_prompt}, "

@@ -173,6 +173,9 @@ TEST_F(HeadsCli, EmbedPromptsAndDenseModulesMatchSentenceTransformers) {
   const json prompts = golden("sentence-embeddings-prompts");
   for (const json& c : prompts["cases"]) {
     std::vector<std::string> args;
+    // encode_query / encode_document without a prompt: on the command line, --prompt-name query / document.
+    const std::string method = c["options"]["method"].get<std::string>();
+    if (method != "encode") args = {"--prompt-name", method == "encode_query" ? "query" : "document"};
     if (!c["options"]["prompt_name"].is_null()) args = {"--prompt-name", c["options"]["prompt_name"].get<std::string>()};
     if (!c["options"]["prompt"].is_null()) args = {"--prompt", c["options"]["prompt"].get<std::string>()};
     check("sentence-embeddings-prompts", c, args);

@@ -375,7 +375,10 @@ TEST_P(PromptGolden, MatchesSentenceTransformers) {
     if (!o["prompt_name"].is_null()) options.prompt_name = o["prompt_name"].get<std::string>();
     if (!o["prompt"].is_null()) options.prompt = o["prompt"].get<std::string>();
     const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
-    const Tensor emb = embedder.encode(sentences, options);
+    const std::string method = o["method"].get<std::string>();
+    const Tensor emb = method == "encode_query"      ? embedder.encode_query(sentences, options)
+                       : method == "encode_document" ? embedder.encode_document(sentences, options)
+                                                     : embedder.encode(sentences, options);
     ASSERT_EQ(emb.dim(1), static_cast<std::int64_t>(c["expected"][0].size()));
     worst = std::max(worst, expect_rows_match(emb, c));
   }
@@ -400,8 +403,19 @@ TEST(SentenceEmbedderPrompts, ConfigIsReadAndUnknownNamesAreErrors) {
   expect_error<InvalidArgumentError>([&] { embedder.encode({"x"}, {.prompt_name = "question"}); },
                                      "prompt_name 'question' is not one of the model's prompts (document, passage, query)");
   EXPECT_THROW(embedder.encode({"x"}, {.prompt = "caf\xc3"}), Utf8Error);
-  // No config_sentence_transformers.json: no prompts.
-  EXPECT_TRUE(SentenceEmbedder::load(heads_dir("sentence-embeddings-cls")).config().prompts.empty());
+  // No config_sentence_transformers.json: only the empty "query" and "document" prompts sentence-transformers
+  // always has; naming them (or encode_query / encode_document) adds nothing to the text.
+  const auto plain = SentenceEmbedder::load(heads_dir("sentence-embeddings-cls"));
+  EXPECT_EQ(plain.config().prompts, (std::map<std::string, std::string>{{"document", ""}, {"query", ""}}));
+  const Tensor none = plain.encode({"Where is the station?"});
+  EXPECT_EQ(max_abs(plain.encode({"Where is the station?"}, {.prompt_name = "query"}), none), 0.0);
+  EXPECT_EQ(max_abs(plain.encode_query({"Where is the station?"}), none), 0.0);
+  EXPECT_EQ(max_abs(plain.encode_document({"Where is the station?"}), none), 0.0);
+  // An explicit prompt or prompt_name wins over encode_query's "query".
+  EXPECT_EQ(max_abs(embedder.encode_query({"Where is the station?"}, {.prompt_name = "passage"}),
+                    embedder.encode({"Where is the station?"}, {.prompt_name = "passage"})),
+            0.0);
+  EXPECT_EQ(max_abs(embedder.encode_document({"Where is the station?"}, {.prompt = ""}), off), 0.0);
 }
 
 TEST(SentenceEmbedderPrompts, BadPromptConfigsNameTheField) {

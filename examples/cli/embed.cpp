@@ -75,8 +75,9 @@ Subcommand add_embed(CLI::App& parent) {
                   "Text prepended to every input (as SentenceTransformer.encode(prompt=...)); \"\" turns the model's "
                   "default prompt off");
   app->add_option("--prompt-name", options->prompt_name,
-                  "One of the model's prompts (config_sentence_transformers.json), e.g. query; default: the model's "
-                  "default_prompt_name, if any")
+                  "One of the model's prompts (config_sentence_transformers.json), e.g. query (\"query\" and "
+                  "\"document\" always exist, empty unless the model sets them, as encode_query / encode_document "
+                  "use them); default: the model's default_prompt_name, if any")
       ->excludes("--prompt");
   app->footer(
       "Input line:  {\"text\": \"A man is playing a guitar.\"}\n"

@@ -260,7 +260,8 @@ struct SentenceEmbedderConfig {
   std::size_t max_seq_length = 512;
   // Length of each embedding: the last Dense module's out_features, else the model's hidden_size.
   std::size_t dimension = 0;
-  // config_sentence_transformers.json: named prompts (text prepended to every input, e.g. "query: ") and the one
+  // config_sentence_transformers.json: named prompts (text prepended to every input, e.g. "query: "; "query" and
+  // "document" are always there, empty unless the file sets them, as sentence-transformers has them) and the one
   // used when encode() names none; the Pooling config's include_prompt (false: the prompt's tokens, [CLS]
   // included, are left out of the pooling, as INSTRUCTOR-style models want).
   std::map<std::string, std::string> prompts;
@@ -290,6 +291,19 @@ class SentenceEmbedder {
   Tensor encode(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
     const std::vector<std::string> v(texts);
     return encode(std::span<const std::string>(v), options);
+  }
+  // As sentence-transformers' encode_query / encode_document: encode() with prompt_name "query" (or "document")
+  // when `options` names no prompt. Those two prompts are always in config().prompts, empty unless the model's
+  // config_sentence_transformers.json sets them, so an empty one also keeps the default prompt off.
+  Tensor encode_query(std::span<const std::string> texts, EmbedOptions options = {}) const;
+  Tensor encode_query(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
+    const std::vector<std::string> v(texts);
+    return encode_query(std::span<const std::string>(v), options);
+  }
+  Tensor encode_document(std::span<const std::string> texts, EmbedOptions options = {}) const;
+  Tensor encode_document(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
+    const std::vector<std::string> v(texts);
+    return encode_document(std::span<const std::string>(v), options);
   }
   const SentenceEmbedderConfig& config() const noexcept;
   struct Impl;

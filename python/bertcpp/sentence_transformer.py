@@ -70,13 +70,30 @@ class SentenceTransformer:
             return embeddings if single else list(embeddings)
         return embeddings
 
+    def encode_query(self, sentences, prompt_name=None, prompt=None, **kwargs):
+        """encode() with the "query" prompt when neither prompt nor prompt_name is given, as sentence-transformers'
+        encode_query (the prompt is empty unless the model's config sets one, which also keeps the default prompt
+        off). Takes encode()'s other arguments."""
+        if prompt_name is None and prompt is None and "query" in self.prompts:
+            prompt_name = "query"
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **kwargs)
+
+    def encode_document(self, sentences, prompt_name=None, prompt=None, **kwargs):
+        """encode() with the first of the "document", "passage" and "corpus" prompts the model has when neither
+        prompt nor prompt_name is given, as sentence-transformers' encode_document ("document" is always there,
+        empty unless the model's config sets it)."""
+        if prompt_name is None and prompt is None:
+            prompt_name = next((n for n in ("document", "passage", "corpus") if n in self.prompts), None)
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **kwargs)
+
     def get_sentence_embedding_dimension(self):
         # hidden_size, or the last Dense module's out_features
         return int(self._native.dimension)
 
     @property
     def prompts(self):
-        """config_sentence_transformers.json's prompts: {name: text}."""
+        """config_sentence_transformers.json's prompts: {name: text}, with "query" and "document" ("" unless the
+        file sets them), as sentence-transformers has them."""
         return dict(self._native.prompts)
 
     @property

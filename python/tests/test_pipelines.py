@@ -174,15 +174,18 @@ def test_sentence_embeddings_tiny(directory):
 @pytest.mark.parametrize("directory", ["heads/sentence-embeddings-prompts", "heads/sentence-embeddings-prompts-included"])
 def test_sentence_embeddings_prompts(directory):
     """prompt / prompt_name / the default prompt as sentence-transformers applies them (and leaves them out of the
-    pooling with include_prompt false)."""
+    pooling with include_prompt false), through encode, encode_query and encode_document."""
     import numpy as np
 
     g = golden(directory)
     st = bertcpp.SentenceTransformer(DATA / directory)
+    assert {c["options"]["method"] for c in g["cases"]} == {"encode", "encode_query", "encode_document"}
     for c in g["cases"]:
         o = c["options"]
-        got = st.encode(c["inputs"]["sentences"], prompt_name=o["prompt_name"], prompt=o["prompt"], batch_size=3)
+        got = getattr(st, o["method"])(c["inputs"]["sentences"], prompt_name=o["prompt_name"], prompt=o["prompt"],
+                                       batch_size=3)
         assert np.abs(got - np.asarray(c["expected"], dtype=np.float64)).max() <= TOL, c["name"]
+    assert st.prompts["document"] == ""  # always there, as sentence-transformers has it
     if directory.endswith("prompts"):
         assert st.default_prompt_name == "query" and st.prompts["passage"] == "passage: "
         with pytest.raises(bertcpp.InvalidArgumentError, match="prompt_name 'question' is not one of"):

@@ -73,6 +73,10 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
   config.pooling = layout.pooling;
   config.normalize = layout.normalize;
   config.prompts = layout.prompts;
+  // sentence-transformers' SentenceTransformer always has a "query" and a "document" prompt, empty unless the
+  // model's config sets them: encode_query / encode_document name them, and so may encode().
+  config.prompts.emplace("query", "");
+  config.prompts.emplace("document", "");
   config.default_prompt_name = layout.default_prompt_name;
   config.include_prompt = layout.include_prompt;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
@@ -178,6 +182,16 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
     });
   }
   return out;
+}
+
+Tensor SentenceEmbedder::encode_query(std::span<const std::string> texts, EmbedOptions options) const {
+  if (!options.prompt && !options.prompt_name) options.prompt_name = "query";
+  return encode(texts, options);
+}
+
+Tensor SentenceEmbedder::encode_document(std::span<const std::string> texts, EmbedOptions options) const {
+  if (!options.prompt && !options.prompt_name) options.prompt_name = "document";
+  return encode(texts, options);
 }
 
 const SentenceEmbedderConfig& SentenceEmbedder::config() const noexcept { return impl_->config; }
