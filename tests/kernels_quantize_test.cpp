@@ -398,21 +398,23 @@ TEST(Dense, Int8RequantizedInTheEpilogueEqualsForwardThenPrepare) {
     const kernels::GemmInput apart = down.prepare(y_apart.data(), m, apart_buffers);
     const kernels::GemmInput fused = up.forward_then_prepare(exec, in, m, y_fused.data(), down, fused_buffers);
     EXPECT_EQ(y_fused, y_apart);
-    ASSERT_NE(fused.u8, nullptr);
-    EXPECT_TRUE(std::equal(fused.u8, fused.u8 + m * inner, apart.u8));
-    EXPECT_TRUE(std::equal(fused.row_scale, fused.row_scale + m, apart.row_scale));
-    EXPECT_TRUE(std::equal(fused.row_zero_point, fused.row_zero_point + m, apart.row_zero_point));
-    ASSERT_NE(fused.outliers, nullptr);
-    EXPECT_TRUE(std::equal(fused.outliers, fused.outliers + m * 4, apart.outliers));
+    // The same u8 rows, row parameters and outlier values (4 channels) as quantizing y on its own.
+    const auto expect_same_quantization = [&](const kernels::LinearInt8::Input& got) {
+      const kernels::LinearInt8::Input& want = apart.int8;
+      ASSERT_NE(got.q, nullptr);
+      ASSERT_NE(got.outliers, nullptr);
+      EXPECT_TRUE(std::equal(got.q, got.q + m * inner, want.q));
+      EXPECT_TRUE(std::equal(got.row_scale, got.row_scale + m, want.row_scale));
+      EXPECT_TRUE(std::equal(got.row_zero_point, got.row_zero_point + m, want.row_zero_point));
+      EXPECT_TRUE(std::equal(got.outliers, got.outliers + m * 4, want.outliers));
+    };
+    expect_same_quantization(fused.int8);
     // Without keep_output the fp32 output only passes through scratch rows: the quantized input is the same.
     kernels::GemmInputBuffers scratch_buffers;
     std::vector<float> y_scratch(m * inner);
     const kernels::GemmInput direct =
         up.forward_then_prepare(exec, in, m, y_scratch.data(), down, scratch_buffers, /*keep_output=*/false);
-    EXPECT_TRUE(std::equal(direct.u8, direct.u8 + m * inner, apart.u8));
-    EXPECT_TRUE(std::equal(direct.row_scale, direct.row_scale + m, apart.row_scale));
-    EXPECT_TRUE(std::equal(direct.row_zero_point, direct.row_zero_point + m, apart.row_zero_point));
-    EXPECT_TRUE(std::equal(direct.outliers, direct.outliers + m * 4, apart.outliers));
+    expect_same_quantization(direct.int8);
   }
 }
 

@@ -49,15 +49,10 @@ RowQuantTarget int8_target(GemmInputBuffers& buffers, std::int64_t rows, std::in
   grow(buffers.row_scale, rows);
   grow(buffers.row_zero_point, rows);
   grow(buffers.outliers, rows * outlier.count);
-  in.u8 = buffers.u8.data();
-  in.row_scale = buffers.row_scale.data();
-  in.row_zero_point = buffers.row_zero_point.data();
-  in.outliers = outlier.count > 0 ? buffers.outliers.data() : nullptr;
+  in.int8 = {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data(),
+             outlier.count > 0 ? buffers.outliers.data() : nullptr};
   return {buffers.u8.data(), buffers.row_scale.data(), buffers.row_zero_point.data(), buffers.outliers.data()};
 }
-
-// The int8 part of a prepared input, as LinearInt8 reads it.
-LinearInt8::Input int8_input(const GemmInput& x) { return {x.u8, x.row_scale, x.row_zero_point, x.outliers}; }
 
 }  // namespace
 
@@ -106,8 +101,8 @@ void Dense::forward(GemmExec& exec, const GemmInput& x, std::int64_t m, float* y
       linear_.forward(exec, x.f32, m, y);
       return;
     case ComputeType::int8:
-      if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
-      int8_.forward(exec, int8_input(x), m, y);
+      if (!x.int8.q) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
+      int8_.forward(exec, x.int8, m, y);
       return;
     case ComputeType::bf16:
       if (!x.bf16) throw InvalidArgumentError("Dense: bf16 layer given an input not converted to bf16");
@@ -122,12 +117,12 @@ GemmInput Dense::forward_then_prepare(GemmExec& exec, const GemmInput& x, std::i
     forward(exec, x, m, y);
     return next.prepare(y, m, next_buffers);
   }
-  if (!x.u8) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
+  if (!x.int8.q) throw InvalidArgumentError("Dense: int8 layer given an input not quantized to u8");
   GemmInput out;
   const OutlierChannels next_outlier = next.int8_.outlier_channels();
   const LinearInt8::Requantize requantize{next_outlier, int8_target(next_buffers, m, out_features(), next_outlier, out),
                                           keep_output};
-  int8_.forward(exec, int8_input(x), m, y, &requantize);
+  int8_.forward(exec, x.int8, m, y, &requantize);
   return out;
 }
 

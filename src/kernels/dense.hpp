@@ -17,13 +17,10 @@
 
 namespace bertcpp::kernels {
 
-// x [M, K] in the form a GEMM of some compute type reads: one of the three pointers is set.
+// x [M, K] in the form a GEMM of some compute type reads: f32, int8.q or bf16 is set.
 struct GemmInput {
   const float* f32 = nullptr;
-  const std::uint8_t* u8 = nullptr;  // quantized per row: with row_scale [M] and row_zero_point [M]
-  const float* row_scale = nullptr;
-  const std::int32_t* row_zero_point = nullptr;
-  const float* outliers = nullptr;  // [M, J]: the fp32 values of the int8 layer's J outlier channels
+  LinearInt8::Input int8;  // u8 quantized per row, with the outlier channels' fp32 values (linear_int8.hpp)
   const std::uint16_t* bf16 = nullptr;
 };
 

@@ -65,10 +65,10 @@ class LinearInt8 {
     bool keep_output = true;  // y holds the fp32 output afterwards
   };
   struct Input {
-    const std::uint8_t* q;
-    const float* row_scale;
-    const std::int32_t* row_zero_point;
-    const float* outliers;
+    const std::uint8_t* q = nullptr;
+    const float* row_scale = nullptr;
+    const std::int32_t* row_zero_point = nullptr;
+    const float* outliers = nullptr;
   };
   void forward(GemmExec& exec, const Input& x, std::int64_t m, float* y, const Requantize* requantize = nullptr) const;
 
