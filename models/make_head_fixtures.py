@@ -498,11 +498,21 @@ ST_SPECS = {
     # and a residual one whose sizes differ (its residual goes through a projection of its own).
     "dense": ("mean", "saved", True, 32, [(40, True, "Tanh", False), (24, False, "Identity", False),
                                           (24, True, "GELU", True), (16, True, "ReLU", True)]),
+    # Several pooling modes, concatenated: a list in its own order (not the canonical one, a repeat included)
+    # feeding a Dense module of 4 x hidden inputs; and the legacy booleans (sentence-transformers orders them).
+    "concat": (("max", "cls", "mean", "max"), "saved", True, 24, [(20, True, "Tanh", False)]),
+    "concat-legacy": (("cls", "mean_sqrt_len", "lasttoken"), "classic", False, 24, []),
 }
 DENSE_SEED = 4242
 
 
-def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: int) -> None:
+def st_pooling_mode(pooling):
+    """sentence-transformers' name(s) of a pooling spec: a mode or a tuple of modes."""
+    rename = {"mean_sqrt_len": "mean_sqrt_len_tokens"}
+    return rename.get(pooling, pooling) if isinstance(pooling, str) else tuple(rename.get(p, p) for p in pooling)
+
+
+def write_st_classic(dir_: Path, pooling, normalize: bool, max_seq_length: int) -> None:
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
     if normalize:
@@ -511,12 +521,12 @@ def write_st_classic(dir_: Path, pooling: str, normalize: bool, max_seq_length: 
     write_json(dir_ / "modules.json", modules)
     write_json(dir_ / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
     (dir_ / "1_Pooling").mkdir()
-    flags = {f"pooling_mode_{m}": m == {"cls": "cls_token", "max": "max_tokens", "mean": "mean_tokens",
-                                          "mean_sqrt_len": "mean_sqrt_len_tokens"}[pooling]
-             for m in ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens")}
+    modes = (pooling,) if isinstance(pooling, str) else pooling
+    flag_of = {"cls": "cls_token", "mean": "mean_tokens", "max": "max_tokens", "mean_sqrt_len": "mean_sqrt_len_tokens",
+               "weightedmean": "weightedmean_tokens", "lasttoken": "lasttoken"}
+    flags = {f"pooling_mode_{flag}": mode in modes for mode, flag in flag_of.items()}
     write_json(dir_ / "1_Pooling" / "config.json", {"word_embedding_dimension": ENCODER["hidden_size"], **flags,
-                                                    "pooling_mode_weightedmean_tokens": False,
-                                                    "pooling_mode_lasttoken": False, "include_prompt": True})
+                                                    "include_prompt": True})
 
 
 def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: int, dense=(), include_prompt=True,
@@ -532,10 +542,9 @@ def write_st_saved(dir_: Path, pooling: str, normalize: bool, max_seq_length: in
     modules = [models.Transformer(str(dir_), max_seq_length=max_seq_length,
                                   model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"}),
                models.Pooling(ENCODER["hidden_size"],
-                              pooling_mode={"mean_sqrt_len": "mean_sqrt_len_tokens"}.get(pooling, pooling),
-                              include_prompt=include_prompt)]
+                              pooling_mode=st_pooling_mode(pooling), include_prompt=include_prompt)]
     torch.manual_seed(DENSE_SEED)
-    width = ENCODER["hidden_size"]
+    width = ENCODER["hidden_size"] * (1 if isinstance(pooling, str) else len(pooling))
     for out_features, bias, activation, residual in dense:
         modules.append(models.Dense(width, out_features, bias=bias, activation_function=getattr(nn, activation)(),
                                     use_residual=residual))
@@ -574,6 +583,8 @@ def make_sentence_embeddings(encoder) -> None:
             sys.exit(f"{dir_}: sentence-transformers reads max_seq_length {st.max_seq_length}, "
                      f"expected {max_seq_length}")
         check_weights(st[0].auto_model, encoder, dir_)
+        if st[1].pooling_mode != st_pooling_mode(pooling):
+            sys.exit(f"{dir_}: sentence-transformers reads pooling {st[1].pooling_mode}, expected {pooling}")
         emb = st.encode(ST_SENTENCES, convert_to_numpy=True)
         if emb.dtype != np.float32:
             sys.exit(f"{dir_}: embeddings are {emb.dtype}")

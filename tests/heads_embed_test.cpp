@@ -179,14 +179,20 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   ASSERT_EQ(golden["cases"].size(), 1u);
   const json& c = golden["cases"][0];
   const json& o = c["options"];
-  const std::string pooling = o["pooling"];
-  const Pooling expected_pooling = pooling == "cls"            ? Pooling::cls
-                                   : pooling == "max"          ? Pooling::max
-                                   : pooling == "mean"         ? Pooling::mean
-                                   : pooling == "weightedmean" ? Pooling::weighted_mean
-                                   : pooling == "lasttoken"    ? Pooling::last_token
-                                                               : Pooling::mean_sqrt_len;
-  EXPECT_EQ(embedder.config().pooling, expected_pooling);
+  // "pooling": one mode, or the list of modes sentence-transformers concatenates.
+  const auto mode_of = [](const std::string& pooling) {
+    return pooling == "cls"            ? Pooling::cls
+           : pooling == "max"          ? Pooling::max
+           : pooling == "mean"         ? Pooling::mean
+           : pooling == "weightedmean" ? Pooling::weighted_mean
+           : pooling == "lasttoken"    ? Pooling::last_token
+                                       : Pooling::mean_sqrt_len;
+  };
+  std::vector<Pooling> expected_modes;
+  if (o["pooling"].is_string()) expected_modes.push_back(mode_of(o["pooling"]));
+  for (const json& p : o["pooling"].is_array() ? o["pooling"] : json::array()) expected_modes.push_back(mode_of(p));
+  EXPECT_EQ(embedder.config().pooling_modes, expected_modes);
+  EXPECT_EQ(embedder.config().pooling, expected_modes.front());
   EXPECT_EQ(embedder.config().normalize, o["normalize"].get<bool>());
   EXPECT_EQ(embedder.config().max_seq_length, o["max_seq_length"].get<std::size_t>());
   // The embedding width: sentence-transformers' output (the last Dense module's out_features, else hidden_size).
@@ -205,7 +211,8 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden,
-                         ::testing::Values("cls", "max", "mean_sqrt_len", "weightedmean", "lasttoken", "dense"));
+                         ::testing::Values("cls", "max", "mean_sqrt_len", "weightedmean", "lasttoken", "dense", "concat",
+                                           "concat-legacy"));
 
 // ---- configuration ----------------------------------------------------------------------------------------------
 
@@ -281,15 +288,20 @@ const std::string kTransformerPooling = R"([
 
 TEST(SentenceEmbedderLayout, PoolingModesInBothSpellings) {
   TempDir dir;
-  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": "max"})").pooling, Pooling::max);
-  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": ["cls"]})").pooling, Pooling::cls);
-  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode_mean_sqrt_len_tokens": true})").pooling,
-            Pooling::mean_sqrt_len);
-  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode": "weightedmean"})").pooling, Pooling::weighted_mean);
-  EXPECT_EQ(layout_of(dir, kTransformerPooling, R"({"pooling_mode_lasttoken": true})").pooling, Pooling::last_token);
+  using Modes = std::vector<Pooling>;
+  const auto modes = [&](const std::string& pooling) { return layout_of(dir, kTransformerPooling, pooling).pooling_modes; };
+  EXPECT_EQ(modes(R"({"pooling_mode": "max"})"), Modes{Pooling::max});
+  EXPECT_EQ(modes(R"({"pooling_mode": ["cls"]})"), Modes{Pooling::cls});
+  EXPECT_EQ(modes(R"({"pooling_mode_mean_sqrt_len_tokens": true})"), Modes{Pooling::mean_sqrt_len});
+  EXPECT_EQ(modes(R"({"pooling_mode": "weightedmean"})"), Modes{Pooling::weighted_mean});
+  EXPECT_EQ(modes(R"({"pooling_mode_lasttoken": true})"), Modes{Pooling::last_token});
+  // Several: the list in its own order (repeats kept), the legacy booleans in sentence-transformers' fixed order.
+  EXPECT_EQ(modes(R"({"pooling_mode": ["mean", "cls", "mean"]})"), (Modes{Pooling::mean, Pooling::cls, Pooling::mean}));
+  EXPECT_EQ(modes(R"({"pooling_mode_mean_tokens": true, "pooling_mode_lasttoken": true, "pooling_mode_cls_token": true})"),
+            (Modes{Pooling::cls, Pooling::mean, Pooling::last_token}));
   // No mode set at all: sentence-transformers falls back to mean.
   const auto fallback = layout_of(dir, kTransformerPooling, R"({"word_embedding_dimension": 384})");
-  EXPECT_EQ(fallback.pooling, Pooling::mean);
+  EXPECT_EQ(fallback.pooling_modes, Modes{Pooling::mean});
   EXPECT_EQ(fallback.embedding_dimension, 384u);
   EXPECT_FALSE(fallback.normalize);
   EXPECT_TRUE(fallback.has_modules_json);
@@ -321,10 +333,12 @@ void expect_layout_error(const std::string& modules, const std::string& pooling,
 }
 
 TEST(SentenceEmbedderLayout, ErrorsNameTheFileAndWhatIsWrong) {
-  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode": ["cls", "mean"]})",
-                                        "2 pooling modes (cls, mean)");
-  expect_layout_error<UnsupportedError>(kTransformerPooling, R"({"pooling_mode_cls_token": true, "pooling_mode_max_tokens": true})",
-                                        "2 pooling modes (cls, max)");
+  std::string many = R"({"pooling_mode": ["cls")";
+  for (int i = 0; i < 16; ++i) many += R"(, "mean")";
+  expect_layout_error<UnsupportedError>(kTransformerPooling, many + "]}",
+                                        "1_Pooling/config.json: 17 pooling modes; bertcpp concatenates at most 16");
+  expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode": []})",
+                                   "1_Pooling/config.json: field 'pooling_mode' is an empty list");
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode": "median"})", "unknown pooling mode 'median'");
   expect_layout_error<ConfigError>(kTransformerPooling, R"({"pooling_mode_cls_token": "yes"})",
                                    "1_Pooling/config.json: field 'pooling_mode_cls_token'");

@@ -255,10 +255,13 @@ class NextSentencePredictor {
 enum class Pooling { cls, mean, max, mean_sqrt_len, weighted_mean, last_token };
 
 struct SentenceEmbedderConfig {
-  Pooling pooling = Pooling::mean;
+  Pooling pooling = Pooling::mean;  // pooling_modes.front()
+  // The Pooling module's modes in order; with several, each is a hidden_size slice of the embedding, concatenated
+  // as sentence-transformers does (e.g. ["cls", "mean"]: [CLS] row, then the mean).
+  std::vector<Pooling> pooling_modes{Pooling::mean};
   bool normalize = false;
   std::size_t max_seq_length = 512;
-  // Length of each embedding: the last Dense module's out_features, else the model's hidden_size.
+  // Length of each embedding: the last Dense module's out_features, else hidden_size x the number of pooling modes.
   std::size_t dimension = 0;
   // config_sentence_transformers.json: named prompts (text prepended to every input, e.g. "query: "; "query" and
   // "document" are always there, empty unless the file sets them, as sentence-transformers has them) and the one

@@ -106,8 +106,10 @@ class SentenceTransformer:
 
     @property
     def pooling(self):
-        """"cls", "mean", "max", "mean_sqrt_len", "weightedmean" or "lasttoken"."""
-        return self._native.pooling
+        """"cls", "mean", "max", "mean_sqrt_len", "weightedmean" or "lasttoken"; a tuple of them when the Pooling
+        module concatenates several (as sentence-transformers' Pooling.pooling_mode)."""
+        modes = tuple(self._native.pooling_modes)
+        return modes[0] if len(modes) == 1 else modes
 
     def __repr__(self):
         return f"bertcpp.SentenceTransformer({self.model_name_or_path!r}, pooling={self.pooling!r})"

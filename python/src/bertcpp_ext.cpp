@@ -560,16 +560,19 @@ void bind_pipelines(nb::module_& m) {
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })
       .def_prop_ro("dimension", [](const bertcpp::SentenceEmbedder& st) { return st.config().dimension; })
       .def_prop_ro("max_seq_length", [](const bertcpp::SentenceEmbedder& st) { return st.config().max_seq_length; })
-      .def_prop_ro("pooling", [](const bertcpp::SentenceEmbedder& st) {
-        switch (st.config().pooling) {
-          case bertcpp::Pooling::cls: return "cls";
-          case bertcpp::Pooling::mean: return "mean";
-          case bertcpp::Pooling::max: return "max";
-          case bertcpp::Pooling::mean_sqrt_len: return "mean_sqrt_len";
-          case bertcpp::Pooling::weighted_mean: return "weightedmean";
-          case bertcpp::Pooling::last_token: return "lasttoken";
+      .def_prop_ro("pooling_modes", [](const bertcpp::SentenceEmbedder& st) {
+        std::vector<std::string> names;
+        for (const bertcpp::Pooling p : st.config().pooling_modes) {
+          switch (p) {
+            case bertcpp::Pooling::cls: names.emplace_back("cls"); break;
+            case bertcpp::Pooling::mean: names.emplace_back("mean"); break;
+            case bertcpp::Pooling::max: names.emplace_back("max"); break;
+            case bertcpp::Pooling::mean_sqrt_len: names.emplace_back("mean_sqrt_len"); break;
+            case bertcpp::Pooling::weighted_mean: names.emplace_back("weightedmean"); break;
+            case bertcpp::Pooling::last_token: names.emplace_back("lasttoken"); break;
+          }
         }
-        return "?";
+        return names;
       });
 
   nb::class_<bertcpp::NextSentencePredictor>(m, "NextSentencePredictor")

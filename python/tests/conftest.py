@@ -26,6 +26,7 @@ HEAD_DIRS = {
                  [f"variant-heads/{v}-fill-mask" for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
     "sentence-embeddings": ["heads/sentence-embeddings-cls", "heads/sentence-embeddings-max",
                             "heads/sentence-embeddings-mean_sqrt_len", "heads/sentence-embeddings-dense",
+                            "heads/sentence-embeddings-concat", "heads/sentence-embeddings-concat-legacy",
                             "heads/sentence-embeddings-weightedmean", "heads/sentence-embeddings-lasttoken"] +
                            [f"variant-heads/{v}-sentence-embeddings"
                             for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],

@@ -169,6 +169,8 @@ def test_sentence_embeddings_tiny(directory):
         assert st.get_sentence_embedding_dimension() == expected.shape[1]  # Dense modules change it
         assert np.abs(got - expected).max() <= TOL, c["name"]
         assert min(cosine(a, b) for a, b in zip(got.astype(np.float64), expected)) >= 0.99999
+    modes = g["cases"][0]["options"]["pooling"]
+    assert st.pooling == (tuple(modes) if isinstance(modes, list) else modes)  # several: concatenated, in order
 
 
 @pytest.mark.parametrize("directory", ["heads/sentence-embeddings-prompts", "heads/sentence-embeddings-prompts-included"])

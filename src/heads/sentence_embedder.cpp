@@ -39,14 +39,20 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
                                "need it");
   }
   // The Dense modules' weights, each from its own folder (config.json + model.safetensors), sizes chained from
-  // hidden_size.
+  // the pooled width (hidden_size per pooling mode).
   std::vector<heads::DenseLayer> dense;
-  std::size_t width = hidden;
+  const std::size_t pooled = hidden * layout.pooling_modes.size();
+  std::size_t width = pooled;
   for (const heads::DenseModuleLayout& d : layout.dense) {
     const std::string where = (d.dir.filename() / "config.json").string();
     if (d.in_features != width) {
-      throw ConfigError(where + ": in_features " + std::to_string(d.in_features) + " does not match the " +
-                        (dense.empty() ? "model's hidden_size " : "previous Dense module's out_features ") +
+      std::string expected = "previous Dense module's out_features ";
+      if (dense.empty()) {
+        expected = layout.pooling_modes.size() == 1 ? "model's hidden_size "
+                                                    : "pooled width (hidden_size x " +
+                                                          std::to_string(layout.pooling_modes.size()) + " pooling modes) ";
+      }
+      throw ConfigError(where + ": in_features " + std::to_string(d.in_features) + " does not match the " + expected +
                         std::to_string(width));
     }
     if (!common::entry_exists(d.dir / "model.safetensors") && !common::entry_exists(d.dir / "model.safetensors.index.json") &&
@@ -70,7 +76,8 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
   }
   SentenceEmbedderConfig config;
   config.dimension = width;
-  config.pooling = layout.pooling;
+  config.pooling = layout.pooling_modes.front();
+  config.pooling_modes = layout.pooling_modes;
   config.normalize = layout.normalize;
   config.prompts = layout.prompts;
   // sentence-transformers' SentenceTransformer always has a "query" and a "document" prompt, empty unless the
@@ -109,7 +116,8 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
   Tensor out({static_cast<std::int64_t>(texts.size()), D});  // [texts, D]
   if (texts.empty()) return out;
   // With Dense modules: the pooled vector and each module's output go through two buffers of the widest size.
-  std::int64_t widest = H;
+  const auto modes = static_cast<std::int64_t>(m.config.pooling_modes.size());
+  std::int64_t widest = H * modes;
   for (const heads::DenseLayer& d : m.dense) widest = std::max(widest, d.out);
   std::vector<float> ping(m.dense.empty() ? 0 : static_cast<std::size_t>(widest)), pong(ping.size());
 
@@ -170,8 +178,10 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
         const std::size_t b = i - begin;
         float* row = out.row(static_cast<std::int64_t>(order[i]));
         float* x = m.dense.empty() ? row : ping.data();
-        heads::pool_tokens(m.config.pooling, run.hidden + run.offsets[b] * H, run.offsets[b + 1] - run.offsets[b], H,
-                           x, prompt_tokens);
+        for (std::int64_t j = 0; j < modes; ++j) {
+          heads::pool_tokens(m.config.pooling_modes[static_cast<std::size_t>(j)], run.hidden + run.offsets[b] * H,
+                             run.offsets[b + 1] - run.offsets[b], H, x + j * H, prompt_tokens);
+        }
         for (std::size_t l = 0; l < m.dense.size(); ++l) {
           float* y = l + 1 == m.dense.size() ? row : (x == ping.data() ? pong.data() : ping.data());
           heads::dense_forward(m.dense[l], x, y);

@@ -91,13 +91,15 @@ void read_pooling(const fs::path& file, SentenceTransformerLayout& layout) {
     }
     if (modes.empty()) modes.push_back("mean");
   }
-  if (modes.size() != 1) {
-    std::string list;
-    for (const auto& m : modes) list += (list.empty() ? "" : ", ") + m;
-    throw UnsupportedError(name_of(file) + ": " + std::to_string(modes.size()) + " pooling modes (" + list +
-                           ") would be concatenated; bertcpp supports exactly one");
+  if (modes.empty()) throw ConfigError(name_of(file) + ": field 'pooling_mode' is an empty list");
+  if (modes.size() > kMaxPoolingModes) {
+    throw UnsupportedError(name_of(file) + ": " + std::to_string(modes.size()) + " pooling modes; bertcpp concatenates at most " +
+                           std::to_string(kMaxPoolingModes));
   }
-  layout.pooling = parse_mode(modes[0], file);
+  // In the config's order, as sentence-transformers concatenates them (the legacy booleans: cls, max, mean,
+  // mean_sqrt_len_tokens, weightedmean, lasttoken).
+  layout.pooling_modes.clear();
+  for (const std::string& m : modes) layout.pooling_modes.push_back(parse_mode(m, file));
   layout.include_prompt = f.optional_bool(config, "include_prompt", "include_prompt", true);
   layout.embedding_dimension = optional_size(f, config, "embedding_dimension");
   if (!layout.embedding_dimension) layout.embedding_dimension = optional_size(f, config, "word_embedding_dimension");

@@ -26,12 +26,17 @@ struct DenseModuleLayout {
   bool use_residual = false;
 };
 
+// sentence-transformers concatenates any number of pooling modes (repeats included); six distinct ones exist, and
+// a bound keeps a hostile config from multiplying the embedding width.
+constexpr std::size_t kMaxPoolingModes = 16;
+
 struct SentenceTransformerLayout {
   // Where the Transformer module lives (config.json, weights, tokenizer): `dir` joined with its modules.json
   // path, which is "" for models saved by sentence-transformers >= 2 and e.g. "0_Transformer" for older ones.
   std::filesystem::path transformer_dir;
   bool has_modules_json = false;
-  Pooling pooling = Pooling::mean;
+  // The Pooling module's modes in its order (at least one, at most kMaxPoolingModes); several are concatenated.
+  std::vector<Pooling> pooling_modes{Pooling::mean};
   // Dense modules after the Pooling one, in order (before Normalize).
   std::vector<DenseModuleLayout> dense;
   bool normalize = false;
@@ -53,7 +58,8 @@ struct SentenceTransformerLayout {
 // normalization (what sentence-transformers builds around a plain checkpoint). Throws FormatError for a file
 // that is not JSON, ConfigError for a field of the wrong type or an unknown pooling mode (naming the file and
 // field), UnsupportedError for a module bertcpp does not run (LayerNorm, WordEmbeddings, ...), a module out of
-// the order Transformer, Pooling, Dense..., Normalize, several pooling modes at once, or a Dense module with an activation or input / output key bertcpp does not implement.
+// the order Transformer, Pooling, Dense..., Normalize, more than kMaxPoolingModes pooling modes, or a Dense module
+// with an activation or input / output key bertcpp does not implement.
 SentenceTransformerLayout read_sentence_transformer_layout(const std::filesystem::path& dir);
 
 }  // namespace bertcpp::heads
