@@ -181,6 +181,14 @@ TEST_F(HeadsCli, EmbedPromptsAndDenseModulesMatchSentenceTransformers) {
     check("sentence-embeddings-prompts", c, args);
   }
   check("sentence-embeddings-dense", golden("sentence-embeddings-dense")["cases"][0], {});
+  // --truncate-dim: the first N values of the same embeddings.
+  json truncated = golden("sentence-embeddings-dense")["cases"][0];
+  for (json& row : truncated["expected"]) row.erase(row.begin() + 3, row.end());
+  check("sentence-embeddings-dense", truncated, {"--truncate-dim", "3"});
+  const CliRun zero = run({"embed", "-m", heads_dir("sentence-embeddings-dense").string(), "--truncate-dim", "0"},
+                          {R"({"text": "hi"})"});
+  EXPECT_EQ(zero.status, 2) << zero.err;
+  EXPECT_NE(zero.err.find("--truncate-dim"), std::string::npos) << zero.err;
   const CliRun bad = run({"embed", "-m", heads_dir("sentence-embeddings-prompts").string(), "--prompt-name", "question"},
                          {R"({"text": "hi"})"});
   EXPECT_EQ(bad.status, 2);

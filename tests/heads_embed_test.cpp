@@ -210,6 +210,27 @@ TEST_P(PoolingGolden, MatchesSentenceTransformers) {
   std::cout << "[ max-abs  ] " << GetParam() << " (" << o["layout"].get<std::string>() << " layout): " << worst << '\n';
 }
 
+// truncate_dim keeps the first values of sentence-transformers' (normalized) embedding, not renormalized.
+TEST(SentenceEmbedderTruncate, KeepsThePrefixOfTheEmbedding) {
+  const fs::path dir = heads_dir("sentence-embeddings-dense");  // Dense modules, then Normalize
+  const json c = json::parse(read_file(dir / "golden.json"))["cases"][0];
+  const auto embedder = SentenceEmbedder::load(dir);
+  const auto sentences = c["inputs"]["sentences"].get<std::vector<std::string>>();
+  const std::size_t width = c["expected"][0].size();
+  const Tensor cut = embedder.encode(sentences, {.batch_size = 4, .truncate_dim = 5});
+  ASSERT_EQ(cut.dim(0), static_cast<std::int64_t>(sentences.size()));
+  ASSERT_EQ(cut.dim(1), 5);
+  const Tensor whole = embedder.encode(sentences, {.batch_size = 4});
+  for (std::int64_t i = 0; i < cut.dim(0); ++i) {
+    EXPECT_TRUE(std::equal(cut.row(i), cut.row(i) + 5, whole.row(i))) << "sentence " << i;
+    for (std::size_t h = 0; h < 5; ++h) EXPECT_NEAR(cut.row(i)[h], c["expected"][i][h].get<double>(), kTolerance);
+  }
+  EXPECT_EQ(embedder.encode(sentences, {.truncate_dim = width + 7}).dim(1), static_cast<std::int64_t>(width));
+  EXPECT_EQ(embedder.encode(std::vector<std::string>{}, {.truncate_dim = 5}).dim(1), 5);
+  expect_error<InvalidArgumentError>([&] { embedder.encode({"x"}, {.truncate_dim = 0}); },
+                                     "truncate_dim must be at least 1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, PoolingGolden,
                          ::testing::Values("cls", "max", "mean_sqrt_len", "weightedmean", "lasttoken", "dense", "concat",
                                            "concat-legacy"));

@@ -20,6 +20,7 @@ struct EmbedCommand {
   ComputeType compute = ComputeType::fp32;
   int precision = 0;
   std::optional<std::string> prompt, prompt_name;
+  std::optional<std::size_t> truncate_dim;
 };
 
 int run_embed(const EmbedCommand& options) {
@@ -38,6 +39,7 @@ int run_embed(const EmbedCommand& options) {
   EmbedOptions embed;
   embed.prompt = options.prompt;
   embed.prompt_name = options.prompt_name;
+  embed.truncate_dim = options.truncate_dim;
   return run_text_lines("embed", options.io, [&](std::span<const TextRecord> records) {
     std::vector<std::string> texts;
     for (const TextRecord& r : records) texts.push_back(required_string(r.fields, "text"));
@@ -79,10 +81,14 @@ Subcommand add_embed(CLI::App& parent) {
                   "\"document\" always exist, empty unless the model sets them, as encode_query / encode_document "
                   "use them); default: the model's default_prompt_name, if any")
       ->excludes("--prompt");
+  app->add_option("--truncate-dim", options->truncate_dim,
+                  "Keep the first N values of each embedding (Matryoshka models; as SentenceTransformer.encode("
+                  "truncate_dim=N)); larger than the embedding: no effect")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   app->footer(
       "Input line:  {\"text\": \"A man is playing a guitar.\"}\n"
-      "Output line: {\"embedding\": [0.0123, -0.0456, ...]}   (hidden_size floats, or the last Dense module's "
-      "out_features)\n"
+      "Output line: {\"embedding\": [0.0123, -0.0456, ...]}   (hidden_size floats per pooling mode, or the last "
+      "Dense module's out_features; at most --truncate-dim)\n"
       "Bad line:    {\"error\": \"<what is wrong>\", \"line\": <1-based input line number>} in its place.\n");
   return {app, [options] { return run_embed(*options); }};
 }

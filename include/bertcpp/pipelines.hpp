@@ -279,6 +279,10 @@ struct EmbedOptions {
   // An empty `prompt` turns the default off.
   std::optional<std::string> prompt = std::nullopt;
   std::optional<std::string> prompt_name = std::nullopt;
+  // As SentenceTransformer.encode(truncate_dim=): keep the first truncate_dim values of each embedding (Matryoshka
+  // models), after the model's own modules (Normalize included, so the kept part is not renormalized). Larger
+  // than the embedding: no effect; 0 is an InvalidArgumentError.
+  std::optional<std::size_t> truncate_dim = std::nullopt;
 };
 
 class SentenceEmbedder {
@@ -289,7 +293,7 @@ class SentenceEmbedder {
   static SentenceEmbedder load(const std::filesystem::path& dir, const LoadOptions& options = {});
   // The head of `dir` on a loaded model, sharing its encoder (see the top of this file).
   static SentenceEmbedder load(const BertModel& model, const std::filesystem::path& dir);
-  // [texts, config().dimension], as SentenceTransformer.encode.
+  // [texts, config().dimension] (or options.truncate_dim), as SentenceTransformer.encode.
   Tensor encode(std::span<const std::string> texts, const EmbedOptions& options = {}) const;
   Tensor encode(std::initializer_list<std::string> texts, const EmbedOptions& options = {}) const {
     const std::vector<std::string> v(texts);

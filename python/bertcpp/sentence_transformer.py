@@ -9,29 +9,40 @@ from . import _native
 from .errors import InvalidArgumentError, check_utf8
 
 
+def _check_truncate_dim(truncate_dim):
+    if truncate_dim is None:
+        return None
+    if isinstance(truncate_dim, bool) or not isinstance(truncate_dim, int) or truncate_dim < 1:
+        raise InvalidArgumentError(f"truncate_dim must be an int >= 1 or None, got {truncate_dim!r}")
+    return truncate_dim
+
+
 class SentenceTransformer:
     """A sentence-transformers model directory (modules.json, the Pooling module, sentence_bert_config.json,
     Dense modules, Normalize), or a plain checkpoint (mean pooling). Immutable and thread-safe; the GIL is released while
     encoding. Picklable: it reloads from its directory with the same options.
     """
 
-    def __init__(self, model_name_or_path, threads=0, compute="fp32"):
+    def __init__(self, model_name_or_path, threads=0, compute="fp32", truncate_dim=None):
         self.model_name_or_path = os.path.abspath(os.fspath(model_name_or_path))
         self._threads = int(threads)
         self._compute = str(compute)
+        self.truncate_dim = _check_truncate_dim(truncate_dim)
         self._native = _native.SentenceEmbedder.load(self.model_name_or_path, self._threads, self._compute)
 
     def __reduce__(self):
-        return (SentenceTransformer, (self.model_name_or_path, self._threads, self._compute))
+        return (SentenceTransformer, (self.model_name_or_path, self._threads, self._compute, self.truncate_dim))
 
     def encode(self, sentences, prompt_name=None, prompt=None, batch_size=32, show_progress_bar=False,
-               convert_to_numpy=True, normalize_embeddings=False):
+               convert_to_numpy=True, normalize_embeddings=False, truncate_dim=None):
         """sentences: a str or a list of str. Returns float32 [N, D] (a str: [D]), as SentenceTransformer.encode;
         D is the hidden size, or the last Dense module's out_features.
         prompt (prepended to every sentence) or prompt_name (a key of self.prompts) as sentence-transformers takes
         them; neither: the model's default_prompt_name, if it has one (prompt="" turns it off).
         normalize_embeddings L2-normalizes on top of the model's own Normalize module (if any).
-        convert_to_numpy=False returns a list of [D] arrays (bertcpp has no torch tensors)."""
+        convert_to_numpy=False returns a list of [D] arrays (bertcpp has no torch tensors).
+        truncate_dim (else the constructor's): keep the first truncate_dim values of each embedding (Matryoshka
+        models), before normalize_embeddings, as sentence-transformers does."""
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
         for t in texts:
@@ -46,21 +57,23 @@ class SentenceTransformer:
         if prompt is not None:
             check_utf8([prompt])
             prompt_name = None  # sentence-transformers: an explicit prompt wins over prompt_name
+        truncate_dim = _check_truncate_dim(truncate_dim) if truncate_dim is not None else self.truncate_dim
         if not texts:
-            embeddings = np.zeros((0, self.get_sentence_embedding_dimension()), dtype=np.float32)
+            width = int(self._native.dimension)
+            embeddings = np.zeros((0, min(width, truncate_dim) if truncate_dim else width), dtype=np.float32)
         elif show_progress_bar:
             # One C++ call per batch so that progress can be shown; the same batches the C++ call would make.
             parts = []
             total = (len(texts) + batch_size - 1) // batch_size
             for b in range(total):
                 parts.append(self._native.encode(texts[b * batch_size:(b + 1) * batch_size], batch_size, prompt,
-                                                 prompt_name))
+                                                 prompt_name, truncate_dim))
                 sys.stderr.write(f"\rBatches: {b + 1}/{total}")
                 sys.stderr.flush()
             sys.stderr.write("\n")
             embeddings = np.concatenate(parts, axis=0)
         else:
-            embeddings = self._native.encode(texts, batch_size, prompt, prompt_name)  # [N, D], owned by the array
+            embeddings = self._native.encode(texts, batch_size, prompt, prompt_name, truncate_dim)  # [N, D], owned by the array
         if normalize_embeddings:
             norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
             embeddings = embeddings / np.maximum(norms, 1e-12)  # torch.nn.functional.normalize's eps
@@ -87,8 +100,9 @@ class SentenceTransformer:
         return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **kwargs)
 
     def get_sentence_embedding_dimension(self):
-        # hidden_size, or the last Dense module's out_features
-        return int(self._native.dimension)
+        # hidden_size per pooling mode, or the last Dense module's out_features; at most truncate_dim
+        width = int(self._native.dimension)
+        return min(width, self.truncate_dim) if self.truncate_dim else width
 
     @property
     def prompts(self):

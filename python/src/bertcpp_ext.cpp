@@ -541,12 +541,14 @@ void bind_pipelines(nb::module_& m) {
                   "dir"_a, "threads"_a, "compute"_a)
       .def("encode",
            [](const bertcpp::SentenceEmbedder& st, const std::vector<std::string>& texts, std::size_t batch_size,
-              std::optional<std::string> prompt, std::optional<std::string> prompt_name) {
+              std::optional<std::string> prompt, std::optional<std::string> prompt_name,
+              std::optional<std::size_t> truncate_dim) {
              if (batch_size == 0) throw bertcpp::InvalidArgumentError("batch_size must be >= 1");
              bertcpp::EmbedOptions o;
              o.batch_size = batch_size;
              o.prompt = std::move(prompt);
              o.prompt_name = std::move(prompt_name);
+             o.truncate_dim = truncate_dim;
              bertcpp::Tensor t;
              {
                nb::gil_scoped_release release;
@@ -554,7 +556,8 @@ void bind_pipelines(nb::module_& m) {
              }
              return to_numpy(std::move(t));
            },
-           "texts"_a, "batch_size"_a, "prompt"_a = nb::none(), "prompt_name"_a = nb::none())
+           "texts"_a, "batch_size"_a, "prompt"_a = nb::none(), "prompt_name"_a = nb::none(),
+           "truncate_dim"_a = nb::none())
       .def_prop_ro("prompts", [](const bertcpp::SentenceEmbedder& st) { return st.config().prompts; })
       .def_prop_ro("default_prompt_name", [](const bertcpp::SentenceEmbedder& st) { return st.config().default_prompt_name; })
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })

@@ -196,6 +196,33 @@ def test_sentence_embeddings_prompts(directory):
             st.encode(["x"], prompt=3)
 
 
+def test_sentence_embeddings_truncate_dim():
+    """truncate_dim (constructor or encode) keeps the first values of the normalized embedding, as
+    sentence-transformers; normalize_embeddings then normalizes what is kept."""
+    import pickle
+
+    import numpy as np
+
+    directory = "heads/sentence-embeddings-dense"
+    g = golden(directory)
+    c = g["cases"][0]
+    expected = np.asarray(c["expected"], dtype=np.float64)
+    st = bertcpp.SentenceTransformer(DATA / directory)
+    got = st.encode(c["inputs"]["sentences"], truncate_dim=5)
+    assert got.shape == (len(expected), 5)
+    assert np.abs(got - expected[:, :5]).max() <= TOL
+    normalized = st.encode(c["inputs"]["sentences"], truncate_dim=5, normalize_embeddings=True)
+    assert np.allclose(np.linalg.norm(normalized, axis=1), 1.0, atol=1e-6)
+    cut = bertcpp.SentenceTransformer(DATA / directory, truncate_dim=3)
+    assert cut.get_sentence_embedding_dimension() == 3 and st.get_sentence_embedding_dimension() == expected.shape[1]
+    assert cut.encode(c["inputs"]["sentences"][0]).shape == (3,)
+    assert cut.encode([]).shape == (0, 3)
+    assert cut.encode(["x"], truncate_dim=4).shape == (1, 4)  # encode's argument wins
+    assert pickle.loads(pickle.dumps(cut)).truncate_dim == 3
+    with pytest.raises(bertcpp.InvalidArgumentError, match="truncate_dim must be an int >= 1"):
+        st.encode(["x"], truncate_dim=0)
+
+
 def test_sentence_embeddings_minilm(minilm_dir):
     """all-MiniLM-L6-v2 on 35 sentences (one of 296 tokens, cut at max_seq_length 256) vs sentence-transformers."""
     import json

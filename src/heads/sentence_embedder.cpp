@@ -112,9 +112,14 @@ SentenceEmbedder SentenceEmbedder::load(const BertModel& model, const std::files
 Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedOptions& options) const {
   const Impl& m = *impl_;
   if (options.batch_size == 0) throw InvalidArgumentError("SentenceEmbedder::encode: batch_size must be at least 1");
+  if (options.truncate_dim && *options.truncate_dim == 0)
+    throw InvalidArgumentError("SentenceEmbedder::encode: truncate_dim must be at least 1");
   const std::int64_t H = m.model.config().hidden_size, D = static_cast<std::int64_t>(m.config.dimension);
-  Tensor out({static_cast<std::int64_t>(texts.size()), D});  // [texts, D]
+  // The kept width: each embedding is computed whole, then its first `kept` values are written.
+  const std::int64_t kept = options.truncate_dim ? std::min(D, static_cast<std::int64_t>(*options.truncate_dim)) : D;
+  Tensor out({static_cast<std::int64_t>(texts.size()), kept});  // [texts, kept]
   if (texts.empty()) return out;
+  std::vector<float> whole(kept < D ? static_cast<std::size_t>(D) : 0);  // the full embedding when truncating
   // With Dense modules: the pooled vector and each module's output go through two buffers of the widest size.
   const auto modes = static_cast<std::int64_t>(m.config.pooling_modes.size());
   std::int64_t widest = H * modes;
@@ -176,7 +181,7 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
       // Each sequence's tokens are consecutive rows of the packed output [tokens, H].
       for (std::size_t i = begin; i < end; ++i) {
         const std::size_t b = i - begin;
-        float* row = out.row(static_cast<std::int64_t>(order[i]));
+        float* row = kept < D ? whole.data() : out.row(static_cast<std::int64_t>(order[i]));
         float* x = m.dense.empty() ? row : ping.data();
         for (std::int64_t j = 0; j < modes; ++j) {
           heads::pool_tokens(m.config.pooling_modes[static_cast<std::size_t>(j)], run.hidden + run.offsets[b] * H,
@@ -188,6 +193,7 @@ Tensor SentenceEmbedder::encode(std::span<const std::string> texts, const EmbedO
           x = y;
         }
         if (m.config.normalize) heads::l2_normalize(row, D);
+        if (kept < D) std::copy_n(row, kept, out.row(static_cast<std::int64_t>(order[i])));
       }
     });
   }
