@@ -668,4 +668,52 @@ TEST(SentenceEmbedderPooling, EachModeOnAKnownMatrix) {
 }
 
 }  // namespace
+// similarity(): sentence-transformers' four functions against plain double arithmetic, the model's choice from
+// config_sentence_transformers.json, and shape errors.
+TEST(SentenceEmbedderSimilarity, FunctionsMatchTheirDefinitions) {
+  const Tensor a = [] {
+    Tensor t({2, 3});
+    t.data = {1.0f, 2.0f, 2.0f, 0.0f, -3.0f, 4.0f};
+    return t;
+  }();
+  const Tensor b = [] {
+    Tensor t({3, 3});
+    t.data = {2.0f, 0.0f, 0.0f, 1.0f, 2.0f, 2.0f, 0.0f, 0.0f, 0.0f};
+    return t;
+  }();
+  // Rows of a: norms 3 and 5; rows of b: norms 2, 3 and 0 (cosine: divided by 1e-12 -> 0).
+  const std::vector<std::pair<std::string, std::vector<float>>> cases = {
+      {"cosine", {2.0f / 6.0f, 1.0f, 0.0f, 0.0f, 2.0f / 15.0f, 0.0f}},
+      {"dot", {2.0f, 9.0f, 0.0f, 0.0f, 2.0f, 0.0f}},
+      {"euclidean", {-std::sqrt(9.0f), 0.0f, -3.0f, -std::sqrt(4.0f + 9.0f + 16.0f), -std::sqrt(1.0f + 25.0f + 4.0f), -5.0f}},
+      {"manhattan", {-5.0f, 0.0f, -5.0f, -9.0f, -8.0f, -7.0f}},
+  };
+  for (const auto& [name, expected] : cases) {
+    SCOPED_TRACE(name);
+    TempDir dir;
+    link_default_model(dir.path());
+    write_file(dir.path() / "modules.json", kTransformerPooling);
+    fs::create_directories(dir.path() / "1_Pooling");
+    write_file(dir.path() / "1_Pooling" / "config.json", R"({"pooling_mode": "mean"})");
+    write_file(dir.path() / "config_sentence_transformers.json",
+               R"({"similarity_fn_name": ")" + (name == "dot" ? std::string("dot_product") : name) + R"("})");
+    const auto embedder = SentenceEmbedder::load(dir.path());
+    const Tensor s = embedder.similarity(a, b);
+    ASSERT_EQ(s.shape, (std::vector<std::int64_t>{2, 3}));
+    for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(s.data[i], expected[i], 1e-6) << "entry " << i;
+  }
+  const auto plain = SentenceEmbedder::load(heads_dir("sentence-embeddings-cls"));
+  EXPECT_EQ(plain.config().similarity, Similarity::cosine);  // none named
+  Tensor wrong({2, 4});
+  expect_error<InvalidArgumentError>([&] { plain.similarity(a, wrong); },
+                                     "expected two [rows, D] tensors of the same D, got [2, 3] and [2, 4]");
+  wrong.data.resize(3);
+  expect_error<InvalidArgumentError>([&] { plain.similarity(wrong, wrong); }, "(3 and 3 values)");
+  TempDir dir;
+  write_file(dir.path() / "config_sentence_transformers.json", R"({"similarity_fn_name": "maxsim"})");
+  expect_error<UnsupportedError>([&] { layout_of(dir, kTransformerPooling, R"({"pooling_mode": "mean"})"); },
+                                 "config_sentence_transformers.json: similarity_fn_name 'maxsim' is not one bertcpp "
+                                 "computes (cosine, dot, euclidean, manhattan)");
+}
+
 }  // namespace bertcpp::testing

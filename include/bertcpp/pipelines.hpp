@@ -254,6 +254,10 @@ class NextSentencePredictor {
 // i + 1 ... as positions 1..n: sum_i (i+1) x_i / sum_i (i+1)), lasttoken (the last token's row).
 enum class Pooling { cls, mean, max, mean_sqrt_len, weighted_mean, last_token };
 
+// sentence-transformers' similarity functions (config_sentence_transformers.json "similarity_fn_name"): cosine, dot
+// product, and the negated euclidean / manhattan distance (larger is more similar for all four).
+enum class Similarity { cosine, dot, euclidean, manhattan };
+
 struct SentenceEmbedderConfig {
   Pooling pooling = Pooling::mean;  // pooling_modes.front()
   // The Pooling module's modes in order; with several, each is a hidden_size slice of the embedding, concatenated
@@ -270,6 +274,7 @@ struct SentenceEmbedderConfig {
   std::map<std::string, std::string> prompts;
   std::optional<std::string> default_prompt_name;
   bool include_prompt = true;
+  Similarity similarity = Similarity::cosine;  // similarity_fn_name; cosine when the model names none
 };
 
 struct EmbedOptions {
@@ -312,6 +317,10 @@ class SentenceEmbedder {
     const std::vector<std::string> v(texts);
     return encode_document(std::span<const std::string>(v), options);
   }
+  // As SentenceTransformer.similarity: [a rows, b rows] scores of config().similarity between the rows of two
+  // embedding tensors of the same width (a [N, D], b [M, D]; sums in double; cosine divides by max(norm, 1e-12)).
+  // Different widths or a tensor that is not 2-D: InvalidArgumentError.
+  Tensor similarity(const Tensor& a, const Tensor& b) const;
   const SentenceEmbedderConfig& config() const noexcept;
   struct Impl;
 

@@ -17,6 +17,15 @@ def _check_truncate_dim(truncate_dim):
     return truncate_dim
 
 
+def _rows(embeddings1, embeddings2):
+    """Two embedding arrays as float64 [rows, D] (a [D] vector is one row); their widths must agree."""
+    a = np.atleast_2d(np.asarray(embeddings1, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(embeddings2, dtype=np.float64))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise InvalidArgumentError(f"similarity: expected [rows, D] arrays of the same D, got {a.shape} and {b.shape}")
+    return a, b
+
+
 class SentenceTransformer:
     """A sentence-transformers model directory (modules.json, the Pooling module, sentence_bert_config.json,
     Dense modules, Normalize), or a plain checkpoint (mean pooling). Immutable and thread-safe; the GIL is released while
@@ -98,6 +107,43 @@ class SentenceTransformer:
         if prompt_name is None and prompt is None:
             prompt_name = next((n for n in ("document", "passage", "corpus") if n in self.prompts), None)
         return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **kwargs)
+
+    @property
+    def similarity_fn_name(self):
+        """config_sentence_transformers.json's similarity_fn_name: "cosine" (also when the model names none), "dot",
+        "euclidean" or "manhattan"."""
+        return self._native.similarity_fn_name
+
+    def similarity(self, embeddings1, embeddings2):
+        """[N, M] float32 scores of the model's similarity function between the rows of two embedding arrays ([D] is
+        one row), as SentenceTransformer.similarity: cosine, dot product, or the negated euclidean / manhattan
+        distance."""
+        a, b = _rows(embeddings1, embeddings2)
+        fn = self.similarity_fn_name
+        if fn == "cosine":
+            a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+            b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        if fn in ("cosine", "dot"):
+            scores = a @ b.T
+        else:
+            order = 2 if fn == "euclidean" else 1
+            scores = -np.linalg.norm(a[:, None, :] - b[None, :, :], ord=order, axis=2)
+        return scores.astype(np.float32)
+
+    def similarity_pairwise(self, embeddings1, embeddings2):
+        """[N] scores between row i of each array (same shapes), as SentenceTransformer.similarity_pairwise."""
+        a, b = _rows(embeddings1, embeddings2)
+        if a.shape != b.shape:
+            raise InvalidArgumentError(f"similarity_pairwise: shapes {a.shape} and {b.shape} differ")
+        fn = self.similarity_fn_name
+        if fn == "cosine":
+            a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+            b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        if fn in ("cosine", "dot"):
+            scores = np.sum(a * b, axis=1)
+        else:
+            scores = -np.linalg.norm(a - b, ord=2 if fn == "euclidean" else 1, axis=1)
+        return scores.astype(np.float32)
 
     def get_sentence_embedding_dimension(self):
         # hidden_size per pooling mode, or the last Dense module's out_features; at most truncate_dim

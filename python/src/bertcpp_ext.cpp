@@ -563,6 +563,15 @@ void bind_pipelines(nb::module_& m) {
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })
       .def_prop_ro("dimension", [](const bertcpp::SentenceEmbedder& st) { return st.config().dimension; })
       .def_prop_ro("max_seq_length", [](const bertcpp::SentenceEmbedder& st) { return st.config().max_seq_length; })
+      .def_prop_ro("similarity_fn_name", [](const bertcpp::SentenceEmbedder& st) {
+        switch (st.config().similarity) {
+          case bertcpp::Similarity::cosine: return "cosine";
+          case bertcpp::Similarity::dot: return "dot";
+          case bertcpp::Similarity::euclidean: return "euclidean";
+          case bertcpp::Similarity::manhattan: return "manhattan";
+        }
+        return "cosine";
+      })
       .def_prop_ro("pooling_modes", [](const bertcpp::SentenceEmbedder& st) {
         std::vector<std::string> names;
         for (const bertcpp::Pooling p : st.config().pooling_modes) {

@@ -223,6 +223,41 @@ def test_sentence_embeddings_truncate_dim():
         st.encode(["x"], truncate_dim=0)
 
 
+def test_sentence_embeddings_similarity(tmp_path):
+    """similarity / similarity_pairwise with the model's similarity_fn_name (sentence-transformers' four
+    functions), against their definitions worked out by hand."""
+    import json
+    import shutil
+
+    import numpy as np
+
+    a = np.array([[1.0, 2.0, 2.0], [0.0, -3.0, 4.0]], dtype=np.float32)
+    b = np.array([[2.0, 0.0, 0.0], [1.0, 2.0, 2.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+    expected = {
+        "cosine": [[1 / 3, 1.0, 0.0], [0.0, 2 / 15, 0.0]],
+        "dot": [[2.0, 9.0, 0.0], [0.0, 2.0, 0.0]],
+        "euclidean": [[-3.0, 0.0, -3.0], [-np.sqrt(29), -np.sqrt(30), -5.0]],
+        "manhattan": [[-5.0, 0.0, -5.0], [-9.0, -8.0, -7.0]],
+    }
+    source = DATA / "heads/sentence-embeddings-concat"
+    for name, want in expected.items():
+        d = tmp_path / name
+        shutil.copytree(source, d, symlinks=False)
+        config = json.loads((d / "config_sentence_transformers.json").read_text())
+        config["similarity_fn_name"] = name
+        (d / "config_sentence_transformers.json").write_text(json.dumps(config))
+        st = bertcpp.SentenceTransformer(d)
+        assert st.similarity_fn_name == name
+        got = st.similarity(a, b)
+        assert got.dtype == np.float32 and got.shape == (2, 3)
+        assert np.abs(got - np.asarray(want)).max() <= 1e-6, name
+        pair = st.similarity_pairwise(a, b[:2])
+        assert np.abs(pair - np.asarray(want)[[0, 1], [0, 1]]).max() <= 1e-6, name
+        assert st.similarity(a[0], b).shape == (1, 3)  # a vector is one row
+    with pytest.raises(bertcpp.InvalidArgumentError, match="same D"):
+        st.similarity(a, b[:, :2])
+
+
 def test_sentence_embeddings_minilm(minilm_dir):
     """all-MiniLM-L6-v2 on 35 sentences (one of 296 tokens, cut at max_seq_length 256) vs sentence-transformers."""
     import json

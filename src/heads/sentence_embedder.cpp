@@ -1,6 +1,7 @@
 // SentenceEmbedder: SentenceTransformer.encode for a BERT Transformer module, Pooling, optional Dense modules and
 // optional Normalize.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
@@ -86,6 +87,7 @@ SentenceEmbedder::Impl make(const BertModel& model, const heads::SentenceTransfo
   config.prompts.emplace("document", "");
   config.default_prompt_name = layout.default_prompt_name;
   config.include_prompt = layout.include_prompt;
+  config.similarity = layout.similarity;
   // sentence-transformers: sentence_bert_config.json's max_seq_length when given, else the tokenizer's
   // model_max_length capped at max_position_embeddings. bertcpp caps both at the encoder's longest input,
   // max_sequence_length (a longer window cannot run; RoBERTa / XLM-R: max_position_embeddings - pad_token_id - 1).
@@ -208,6 +210,62 @@ Tensor SentenceEmbedder::encode_query(std::span<const std::string> texts, EmbedO
 Tensor SentenceEmbedder::encode_document(std::span<const std::string> texts, EmbedOptions options) const {
   if (!options.prompt && !options.prompt_name) options.prompt_name = "document";
   return encode(texts, options);
+}
+
+Tensor SentenceEmbedder::similarity(const Tensor& a, const Tensor& b) const {
+  const auto shape_of = [](const Tensor& t) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+    return s + "]";
+  };
+  // Two dimensions, non-negative, and as many values as the shape says (a Tensor's fields are public).
+  const auto matrix = [](const Tensor& t) {
+    return t.shape.size() == 2 && t.shape[0] >= 0 && t.shape[1] >= 0 &&
+           t.data.size() == static_cast<std::size_t>(t.shape[0]) * static_cast<std::size_t>(t.shape[1]);
+  };
+  if (!matrix(a) || !matrix(b) || a.dim(1) != b.dim(1)) {
+    throw InvalidArgumentError("SentenceEmbedder::similarity: expected two [rows, D] tensors of the same D, got " +
+                               shape_of(a) + " and " + shape_of(b) + " (" + std::to_string(a.data.size()) + " and " +
+                               std::to_string(b.data.size()) + " values)");
+  }
+  const std::int64_t n = a.dim(0), m = b.dim(0), d = a.dim(1);
+  const Similarity fn = impl_->config.similarity;
+  // Cosine: each row's 1 / max(||row||, 1e-12), as torch.nn.functional.normalize.
+  const auto inverse_norms = [&](const Tensor& t) {
+    std::vector<double> inv(static_cast<std::size_t>(t.dim(0)), 1.0);
+    for (std::int64_t i = 0; fn == Similarity::cosine && i < t.dim(0); ++i) {
+      double squares = 0.0;
+      for (std::int64_t k = 0; k < d; ++k) squares += static_cast<double>(t.row(i)[k]) * t.row(i)[k];
+      inv[static_cast<std::size_t>(i)] = 1.0 / std::max(std::sqrt(squares), 1e-12);
+    }
+    return inv;
+  };
+  const std::vector<double> inv_a = inverse_norms(a), inv_b = inverse_norms(b);
+  Tensor out({n, m});
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t j = 0; j < m; ++j) {
+      const float* x = a.row(i);
+      const float* y = b.row(j);
+      double s = 0.0;
+      for (std::int64_t k = 0; k < d; ++k) {
+        const double u = x[k], v = y[k];
+        switch (fn) {
+          case Similarity::cosine:
+          case Similarity::dot: s += u * v; break;
+          case Similarity::euclidean: s += (u - v) * (u - v); break;
+          case Similarity::manhattan: s += std::abs(u - v); break;
+        }
+      }
+      switch (fn) {
+        case Similarity::cosine: s *= inv_a[static_cast<std::size_t>(i)] * inv_b[static_cast<std::size_t>(j)]; break;
+        case Similarity::dot: break;
+        case Similarity::euclidean: s = -std::sqrt(s); break;
+        case Similarity::manhattan: s = -s; break;
+      }
+      out.row(i)[j] = static_cast<float>(s);
+    }
+  }
+  return out;
 }
 
 const SentenceEmbedderConfig& SentenceEmbedder::config() const noexcept { return impl_->config; }

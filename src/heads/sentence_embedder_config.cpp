@@ -168,6 +168,16 @@ void read_prompts(const fs::path& file, SentenceTransformerLayout& layout) {
       layout.prompts[name] = text.get<std::string>();
     }
   }
+  if (const json* fn = f.find(config, "similarity_fn_name", "similarity_fn_name")) {
+    const std::string name = f.string(*fn, "similarity_fn_name");
+    if (name == "cosine") layout.similarity = Similarity::cosine;
+    else if (name == "dot" || name == "dot_product") layout.similarity = Similarity::dot;
+    else if (name == "euclidean") layout.similarity = Similarity::euclidean;
+    else if (name == "manhattan") layout.similarity = Similarity::manhattan;
+    else
+      throw UnsupportedError(name_of(file) + ": similarity_fn_name '" + name +
+                             "' is not one bertcpp computes (cosine, dot, euclidean, manhattan)");
+  }
   if (const json* name = f.find(config, "default_prompt_name", "default_prompt_name")) {
     layout.default_prompt_name = f.string(*name, "default_prompt_name");
     if (!layout.prompts.contains(*layout.default_prompt_name)) {

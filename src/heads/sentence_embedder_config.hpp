@@ -52,6 +52,8 @@ struct SentenceTransformerLayout {
   // "default_prompt_name" (the prompt used when the caller names none).
   std::map<std::string, std::string> prompts;
   std::optional<std::string> default_prompt_name;
+  // config_sentence_transformers.json "similarity_fn_name" (cosine when absent or null; "dot_product" is "dot").
+  Similarity similarity = Similarity::cosine;
 };
 
 // Reads the layout of `dir`. Without modules.json: the directory itself is the Transformer, mean pooling, no
