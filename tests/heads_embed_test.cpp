@@ -709,6 +709,8 @@ TEST(SentenceEmbedderSimilarity, FunctionsMatchTheirDefinitions) {
                                      "expected two [rows, D] tensors of the same D, got [2, 3] and [2, 4]");
   wrong.data.resize(3);
   expect_error<InvalidArgumentError>([&] { plain.similarity(wrong, wrong); }, "(3 and 3 values)");
+  wrong.shape = {std::int64_t{1} << 40, std::int64_t{1} << 40};  // the product overflows 64 bits
+  expect_error<InvalidArgumentError>([&] { plain.similarity(wrong, wrong); }, "(3 and 3 values)");
   TempDir dir;
   write_file(dir.path() / "config_sentence_transformers.json", R"({"similarity_fn_name": "maxsim"})");
   expect_error<UnsupportedError>([&] { layout_of(dir, kTransformerPooling, R"({"pooling_mode": "mean"})"); },

@@ -7,6 +7,7 @@
 
 #include "bertcpp/error.hpp"
 #include "bertcpp/pipelines.hpp"
+#include "common/checked.hpp"
 #include "common/file_io.hpp"
 #include "heads/head_common.hpp"
 #include "heads/sentence_embedder_config.hpp"
@@ -220,8 +221,9 @@ Tensor SentenceEmbedder::similarity(const Tensor& a, const Tensor& b) const {
   };
   // Two dimensions, non-negative, and as many values as the shape says (a Tensor's fields are public).
   const auto matrix = [](const Tensor& t) {
-    return t.shape.size() == 2 && t.shape[0] >= 0 && t.shape[1] >= 0 &&
-           t.data.size() == static_cast<std::size_t>(t.shape[0]) * static_cast<std::size_t>(t.shape[1]);
+    if (t.shape.size() != 2 || t.shape[0] < 0 || t.shape[1] < 0) return false;
+    const auto values = common::checked_mul(static_cast<std::uint64_t>(t.shape[0]), static_cast<std::uint64_t>(t.shape[1]));
+    return values && t.data.size() == *values;
   };
   if (!matrix(a) || !matrix(b) || a.dim(1) != b.dim(1)) {
     throw InvalidArgumentError("SentenceEmbedder::similarity: expected two [rows, D] tensors of the same D, got " +
