@@ -78,8 +78,8 @@ struct ModelConfig {
   PositionIds position_ids = PositionIds::token_index;
   // Whether the model type's inputs include token_type_ids, as transformers 5's tokenizer of that type returns
   // them (model_input_names): true for BERT and ELECTRA; false for RoBERTa, XLM-R, ALBERT, DistilBERT and MPNet,
-  // whose encoder then runs with segment id 0 everywhere (or none), even for a text pair. forward(texts), add_encoding() and
-  // every pipeline follow it; forward(batch) uses whatever token_type_ids the batch holds.
+  // whose encoder then runs with segment id 0 everywhere (or none), even for a text pair. forward(texts),
+  // add_encoding() and every pipeline follow it; forward(batch) uses whatever token_type_ids the batch holds.
   bool feeds_token_type_ids = true;
   // DistilBERT: the position table is the fixed sinusoidal one; used when the checkpoint does not store it.
   bool sinusoidal_pos_embds = false;
@@ -160,7 +160,7 @@ class BertModel {
   // Loads config.json and model.safetensors (or a sharded model.safetensors.index.json) from `dir`.
   // Any supported model_type (see ModelConfig), from a bare *Model checkpoint (no prefix, as transformers 5 and
   // sentence-transformers save it) or a *For<Task> one (prefix bert., roberta., albert., electra.,
-  // distilbert.; the task head's tensors are ignored here). Weights stored as F32, F16 or BF16 are converted
+  // distilbert., mpnet.; the task head's tensors are ignored here). Weights stored as F32, F16 or BF16 are converted
   // once to the engine's packed fp32 layout; shared ALBERT layers are packed once.
   // Throws ConfigError / UnsupportedError for config.json, FormatError naming a missing or misshapen tensor.
   static BertModel load(const std::filesystem::path& dir, const LoadOptions& options = {});
