@@ -129,6 +129,7 @@ ModelSpec distilbert() {
 // tanh -> out_proj), MPNetLMHead RoBERTa's with erf gelu. Its tokenizer returns no token_type_ids.
 ModelSpec mpnet() {
   ModelSpec s = roberta("mpnet", "MPNet", SentencePieceStyle::none);
+  s.vocab_txt = VocabTxtStyle::mpnet;
   s.fixed_padding_idx = 1;
   s.token_types = false;
   s.token_type_table = false;

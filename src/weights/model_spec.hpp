@@ -64,10 +64,15 @@ struct MlmHead {
 // tokenizer_config.json names one (special tokens and normalisation differ: tokenizer/sentencepiece/).
 enum class SentencePieceStyle { none, albert, xlm_roberta };
 
+// The tokenizer a vocab.txt-only directory of this type gets when no tokenizer_config.json names a class:
+// BERT's ([CLS] A [SEP] B [SEP]) or MPNet's (<s> A </s></s> B </s>, RoBERTa's post-processor over WordPiece).
+enum class VocabTxtStyle { bert, mpnet };
+
 struct ModelSpec {
   std::string_view model_type;  // config.json model_type
   std::string_view display;     // "BERT", "RoBERTa", ... for messages
   SentencePieceStyle sentencepiece = SentencePieceStyle::none;
+  VocabTxtStyle vocab_txt = VocabTxtStyle::bert;
 
   // ---- config.json
   ConfigKeys keys;
