@@ -5,8 +5,8 @@
     python3 models/make_pair_fixtures.py NAME ...   # only these
 
 What transformers 5 computes for a text pair fed the usual way, `AutoModel(**AutoTokenizer(a, b, truncation=True))`:
-the tokenizer decides whether token_type_ids reach the encoder (ALBERT's, RoBERTa's, XLM-R's and DistilBERT's
-return none, so the encoder runs with segment id 0; BERT's and ELECTRA's return 0 / 1). Each case stores the
+the tokenizer decides whether token_type_ids reach the encoder (ALBERT's, RoBERTa's, XLM-R's, DistilBERT's and
+MPNet's return none, so the encoder runs with segment id 0; BERT's and ELECTRA's return 0 / 1). Each case stores the
 inputs, the input_ids and token_type_ids (null when the tokenizer returns none), and last_hidden_state [T][H].
 Also stored: the input_ids of tokenizer(text, text_pair="") - transformers drops an empty pair ([CLS] a [SEP]).
 
@@ -27,7 +27,7 @@ from transformers import AutoModel, AutoTokenizer
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = REPO / "tests" / "data" / "variants"
-DIRS = ["albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16"]
+DIRS = ["albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16", "mpnet_seqcls_b40_bf16"]
 PAIRS = [
     ("le fichier est introuvable", "aucune donnée"),
     ("Who wrote the letter?", "The letter was written by Ada in 1843."),
@@ -41,7 +41,8 @@ def make(name: str) -> None:
     model = AutoModel.from_pretrained(str(d), dtype=torch.float32, attn_implementation="eager").eval()
     # bertcpp encode truncates to the encoder's limit (max_sequence_length): RoBERTa's positions start after pad.
     c = model.config
-    limit = c.max_position_embeddings - (c.pad_token_id + 1 if c.model_type in ("roberta", "xlm-roberta") else 0)
+    after_padding = c.model_type in ("roberta", "xlm-roberta", "mpnet")
+    limit = c.max_position_embeddings - (c.pad_token_id + 1 if after_padding else 0)
     cases = []
     for a, b in PAIRS:
         enc = tok(a, b, truncation=True, max_length=limit, return_tensors="pt")

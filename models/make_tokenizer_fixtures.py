@@ -12,6 +12,8 @@ The roberta_* configurations do the same for the byte-level BPE tokenizer in tes
 tokenizer_config.json turns add_prefix_space on (transformers applies it to the tokenizer.json), and the
 vocab.json + merges.txt path (transformers' RobertaTokenizer from a directory holding only those two files).
 Their windows also carry "tokens", "special_tokens_mask" and "word_ids" (null for special tokens).
+The mpnet_* configurations load tests/data/tokenizer/mpnet/ (WordPiece under RobertaProcessing, as transformers'
+MPNetTokenizer saves it) as a directory, with the same details in their windows.
 
 Outputs under tests/data/tokenizer/:
   vocab.txt, tokenizer.json          copies of the files the fixtures were made from
@@ -48,6 +50,12 @@ UNCASED_JSON = {"file": "tokenizer.json"}
 ROBERTA_JSON = {"bpe_json": "roberta/tokenizer.json"}
 # A directory with roberta/tokenizer.json and this tokenizer_config.json (the C++ test writes it to a temp dir).
 ROBERTA_PREFIX_DIR = {"bpe_dir": "roberta/tokenizer.json", "tokenizer_config": {"add_prefix_space": True}}
+
+
+# The MPNet directory as a checkpoint ships it (tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece,
+# RobertaProcessing; tokenizer_config.json; vocab.txt), loaded as a directory (no tokenizer_config overrides: the
+# same settings shape as make_sp_tokenizer_fixtures.py's directories).
+MPNET_DIR = {"dir": "mpnet", "tokenizer_config": {}}
 
 
 def roberta_files(add_prefix_space: bool) -> dict:
@@ -123,6 +131,13 @@ CONFIGS = {
                                    roberta_files(True), encode_settings(), "single"),
     "roberta_files_stride_pairs": ("roberta/vocab.json + merges.txt, pairs, longest_first to 24 with stride 6",
                                    roberta_files(False), encode_settings("longest_first", 24, 6), "pairs"),
+    # ---- MPNet (WordPiece with RoBERTa's pair layout <s> A </s></s> B </s>) ----
+    "mpnet_single": ("mpnet/ as saved by transformers' MPNetTokenizer (WordPiece, RobertaProcessing)",
+                     MPNET_DIR, encode_settings(), "single"),
+    "mpnet_pairs_longest_first": ("mpnet/, pairs, longest_first to 32 tokens, all windows",
+                                  MPNET_DIR, encode_settings("longest_first", 32), "pairs"),
+    "mpnet_stride_qa": ("mpnet/, question + context (4 lines), only_second to 48, stride 12",
+                        MPNET_DIR, encode_settings("only_second", 48, 12), "qa"),
 }
 
 
@@ -149,6 +164,11 @@ def text_of(corpus: list[str], ref: int | list[int] | None) -> str | None:
 # ---- reference: tokenizers ---------------------------------------------------------------------------------
 def is_bpe(settings: dict) -> bool:
     return any(key in settings for key in ("bpe_json", "bpe_dir", "bpe_files"))
+
+
+def with_details(settings: dict) -> bool:
+    """Whether the records also hold the token strings, special_tokens_mask and word_ids."""
+    return is_bpe(settings) or "dir" in settings
 
 
 def files_only_dir(tmp: pathlib.Path) -> pathlib.Path:
@@ -234,6 +254,8 @@ def encode_reference(tok: Tokenizer, text: str, pair: str | None, details: bool 
 def transformers_tokenizer(settings: dict, model_dir: pathlib.Path, tmp: pathlib.Path):
     if "bpe_json" in settings:
         return transformers.AutoTokenizer.from_pretrained(str((OUT / settings["bpe_json"]).parent))
+    if "dir" in settings:
+        return transformers.AutoTokenizer.from_pretrained(str(OUT / settings["dir"]))
     if "bpe_dir" in settings:
         return transformers.AutoTokenizer.from_pretrained(str(prefix_space_dir(tmp, settings)))
     if "bpe_files" in settings:  # a fresh conversion, not the object the reference was copied from
@@ -287,8 +309,12 @@ def main() -> int:
     for name, (description, settings, encode, kind) in CONFIGS.items():
         if not name.startswith(args.only):
             continue
-        details = is_bpe(settings)
-        tok = hf_tokenizer(bpe_base(settings, tmp) if details else base, settings, encode)
+        details = with_details(settings)
+        if "dir" in settings:
+            own = Tokenizer.from_file(str(OUT / settings["dir"] / "tokenizer.json"))
+        else:
+            own = bpe_base(settings, tmp) if is_bpe(settings) else base
+        tok = hf_tokenizer(own, settings, encode)
         reference = None if args.no_cross_check else transformers_tokenizer(settings, model_dir, tmp)
         header = {"config": name, "description": description, "tokenizer": settings, "encode": encode,
                   "inputs": kind, "corpus": "corpus.jsonl", "corpus_lines": len(corpus),

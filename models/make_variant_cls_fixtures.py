@@ -4,14 +4,14 @@
     python3 models/make_variant_cls_fixtures.py --qa-python /tmp/tf4/bin/python     # everything
     python3 models/make_variant_cls_fixtures.py --only roberta --head token-classification
 
-For each variant (roberta, xlm-roberta, albert, electra, distilbert) and each head (text-classification,
+For each variant (roberta, xlm-roberta, albert, electra, distilbert, mpnet) and each head (text-classification,
 token-classification, question-answering) a tiny random *ForSequenceClassification / *ForTokenClassification /
 *ForQuestionAnswering checkpoint is written to tests/data/variant-heads/<variant>-<head>/ with golden.json: the
 inputs, options and what transformers' pipeline() returned (plus the raw logits of every forward call).
 
 Layout, to stay small: tests/data/variant-heads/cls-shared/<variant>.safetensors holds the variant's random
 encoder (F16), shared by its three head directories through model.safetensors.index.json and a relative symlink;
-the tokenizer files are relative symlinks to tests/data/tokenizer/{roberta,xlmr,albert,wordpiece}/ (made by
+the tokenizer files are relative symlinks to tests/data/tokenizer/{roberta,xlmr,albert,wordpiece,mpnet}/ (made by
 models/make_variant_tokenizers.py; regenerating those means regenerating these goldens); tokenizer_config.json is
 per directory (its model_max_length is the directory's window; ELECTRA / DistilBERT name their tokenizer class).
 
@@ -84,9 +84,14 @@ VARIANTS = {
                        config=dict(dim=36, n_layers=2, n_heads=3, hidden_dim=50, activation="gelu",
                                    max_position_embeddings=CLS_WINDOW, sinusoidal_pos_embds=False, pad_token_id=0,
                                    dropout=0.0, attention_dropout=0.0, qa_dropout=0.0, seq_classif_dropout=0.0)),
+    # Relative position bias over 32 buckets; windows of 32 and 64 tokens use the log-spaced buckets.
+    "mpnet": dict(tokenizer="mpnet", prefix="mpnet", classes="MPNet", seed=16,
+                  config=dict({k: v for k, v in COMMON.items() if k != "classifier_dropout"}, hidden_act="gelu",
+                              max_position_embeddings=CLS_WINDOW + 2, relative_attention_num_buckets=32,
+                              pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5)),
 }
 # transformers 5's tokenizers of these variants return no token_type_ids: the pipelines run without them.
-NO_TOKEN_TYPES = {"roberta", "xlm-roberta", "albert", "distilbert"}
+NO_TOKEN_TYPES = {"roberta", "xlm-roberta", "albert", "distilbert", "mpnet"}
 
 
 def cls(variant: str, suffix: str):
@@ -147,7 +152,7 @@ def encoder_tensors(variant: str) -> dict[str, torch.Tensor]:
     base = cls(variant, "Model")
     # ALBERT's classifier reads the pooler; RoBERTa / XLM-R / ELECTRA / DistilBERT heads have none.
     model = base(config, add_pooling_layer=True) if variant == "albert" else (
-        base(config, add_pooling_layer=False) if variant in ("roberta", "xlm-roberta") else base(config))
+        base(config, add_pooling_layer=False) if variant in ("roberta", "xlm-roberta", "mpnet") else base(config))
     gen = torch.Generator().manual_seed(4200 + v["seed"])
     norms = {n for n, m in model.named_modules() if isinstance(m, torch.nn.LayerNorm)}
     out = {}
@@ -286,7 +291,7 @@ CLS_TEXTS = [
 ]
 CLS_OPTIONS = [(None, None), (1, None), (2, "sigmoid"), (None, "none")]
 CLS_LAST = {"roberta": "classifier.out_proj", "xlm-roberta": "classifier.out_proj", "electra": "classifier.out_proj",
-            "albert": "classifier", "distilbert": "classifier"}
+            "albert": "classifier", "distilbert": "classifier", "mpnet": "classifier.out_proj"}
 
 
 def make_classification(variant: str, encoder: dict) -> None:

@@ -5,7 +5,7 @@
     python3 models/make_variant_fixtures.py NAME ...   # only these
 
 Each tests/data/variants/<name>/ is a Hugging Face checkpoint directory written by save_pretrained (config.json +
-model.safetensors) holding a tiny random RoBERTa / XLM-R / ALBERT / ELECTRA / DistilBERT encoder, plus
+model.safetensors) holding a tiny random RoBERTa / XLM-R / ALBERT / ELECTRA / DistilBERT / MPNet encoder, plus
 golden_<case>.safetensors in the format of models/make_encoder_fixtures.py (input_ids, token_type_ids,
 attention_mask as I64 [B, T]; last_hidden_state, pooler_output, hidden_states.<i> as F32). Directories marked
 with a tokenizer also get the variant's tokenizer.json / tokenizer_config.json (copied from
@@ -45,7 +45,7 @@ NORM_GAMMA_STD = 0.1
 # The tokenizer of each family: every file of tests/data/tokenizer/<family>/ (tokenizer.json,
 # tokenizer_config.json and the family's vocab.txt / vocab.json + merges.txt / spiece.model /
 # sentencepiece.bpe.model), linked into the fixture directory with relative symlinks (no second copy in git).
-TOKENIZER_FAMILIES = ("roberta", "xlmr", "albert", "wordpiece")
+TOKENIZER_FAMILIES = ("roberta", "xlmr", "albert", "wordpiece", "mpnet")
 
 TEXTS = [
     "Hello world!",
@@ -131,10 +131,38 @@ SPECS = [
          dict(vocab_size=130, dim=40, n_layers=3, n_heads=5, hidden_dim=90, activation="relu",
               sinusoidal_pos_embds=False, max_position_embeddings=28, pad_token_id=0, num_labels=2),
          torch.float32, seed=2008),
+    # MPNet, bare MPNetModel with pooler: 3 layers sharing the relative position bias (32 buckets); pad id 1,
+    # max_pos 302 -> 300 tokens, so "maxpos" runs the attention's blocked path (key block 256) and reaches
+    # distances past max_distance 128, "long" the log-spaced buckets (lengths 37, 20, 140, 9); "holes" has
+    # masked-out tokens inside sequences (relative distances follow the padded row's columns). F16.
+    Spec("mpnet_h48_f16", "MPNetModel",
+         dict(BERTLIKE, vocab_size=vocab_of("mpnet"), num_hidden_layers=3, hidden_act="gelu",
+              max_position_embeddings=302, relative_attention_num_buckets=32, pad_token_id=1, bos_token_id=0,
+              eos_token_id=2, layer_norm_eps=1e-5),
+         torch.float16, seed=2009, cases=["mixed", "len1", "maxpos", "leftpad", "padids", "long", "holes"],
+         hidden_states=True),
+    # MPNet sequence classifier: prefix mpnet., no pooler, classifier.* to ignore; BF16; tanh GELU; a bias table
+    # of 40 rows of which transformers uses the first 32 (MPNetEncoder always buckets into 32); max_pos 36 ->
+    # 34 tokens (log-spaced buckets); the MPNet tokenizer (golden_text, golden_pairs).
+    Spec("mpnet_seqcls_b40_bf16", "MPNetForSequenceClassification",
+         dict(BERTLIKE, vocab_size=vocab_of("mpnet"), num_hidden_layers=2, hidden_act="gelu_new",
+              max_position_embeddings=36, relative_attention_num_buckets=40, pad_token_id=1, bos_token_id=0,
+              eos_token_id=2, num_labels=3),
+         torch.bfloat16, seed=2010, cases=["mixed", "len1", "maxpos", "padids", "holes"], tokenizer="mpnet"),
 ]
 
 MIXED_LENGTHS = [7, 1, 13, 5]
 LEFTPAD_LENGTHS = [6, 11, 3]
+LONG_LENGTHS = [37, 20, 140, 9]
+
+
+def after_padding(spec: Spec) -> bool:
+    """RoBERTa's position rule (positions after pad_token_id), which XLM-R and MPNet share."""
+    return spec.cls.startswith(("Roberta", "XLMRoberta", "MPNet"))
+
+
+def takes_token_types(spec: Spec) -> bool:
+    return not spec.cls.startswith(("DistilBert", "MPNet"))
 
 
 def config_and_class(spec: Spec):
@@ -182,9 +210,9 @@ def make_inputs(spec: Spec, config, case: str, rng: np.random.Generator):
     vocab = spec.config["vocab_size"]
     pad = spec.config.get("pad_token_id", 0)
     types_n = spec.config.get("type_vocab_size", 1)
-    roberta = spec.cls.startswith(("Roberta", "XLMRoberta"))
-    limit = spec.config["max_position_embeddings"] - (pad + 1 if roberta else 0)
-    lengths, left = {"mixed": (MIXED_LENGTHS, False), "leftpad": (LEFTPAD_LENGTHS, True),
+    limit = spec.config["max_position_embeddings"] - (pad + 1 if after_padding(spec) else 0)
+    lengths, left = {"mixed": (MIXED_LENGTHS, False), "leftpad": (LEFTPAD_LENGTHS, True), "long": (LONG_LENGTHS, False),
+                     "holes": ([12, 30], False),
                      "padids": ([9, 4, 12], False), "len1": ([1], False), "maxpos": ([limit], False)}[case]
     batch, seq_len = len(lengths), max(lengths)
     ids = np.full((batch, seq_len), pad, dtype=np.int64)
@@ -197,6 +225,11 @@ def make_inputs(spec: Spec, config, case: str, rng: np.random.Generator):
         ids[b, span] = real
         types[b, span] = rng.integers(0, types_n, size=n)
         mask[b, span] = 1
+    if case == "holes":
+        # Masked-out tokens inside sequences, attended tokens after them: the encoder drops them, and the
+        # attended tokens keep their columns (positions, and MPNet's relative distances, count the holes).
+        mask[0, 3] = 0
+        mask[1, 5:8] = 0
     if case == "padids":
         # RoBERTa's positions come from input_ids: a pad id inside a sequence (attended) takes position
         # padding_idx and does not advance the count; an attended pad id at the start shifts everything.
@@ -213,7 +246,7 @@ def make_inputs(spec: Spec, config, case: str, rng: np.random.Generator):
 def reference(model, spec: Spec, ids, types, mask):
     kwargs = dict(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
                   output_hidden_states=True, return_dict=True)
-    if spec.cls.startswith("DistilBert") is False:
+    if takes_token_types(spec):
         kwargs["token_type_ids"] = torch.from_numpy(types)
     with torch.no_grad():
         return base_of(model)(**kwargs)
@@ -288,8 +321,7 @@ def make(spec: Spec) -> None:
             os.symlink(os.path.relpath(f, out_dir), out_dir / f.name)
         tok = AutoTokenizer.from_pretrained(str(out_dir))
         assert len(tok) == spec.config["vocab_size"], (len(tok), spec.config["vocab_size"])
-        roberta = spec.cls.startswith(("Roberta", "XLMRoberta"))
-        limit = spec.config["max_position_embeddings"] - (spec.config["pad_token_id"] + 1 if roberta else 0)
+        limit = spec.config["max_position_embeddings"] - (spec.config["pad_token_id"] + 1 if after_padding(spec) else 0)
         enc = tok(TEXTS, truncation=True, max_length=limit, padding="longest", return_tensors="pt")
         ids = enc["input_ids"].to(torch.int64).numpy()
         mask = enc["attention_mask"].to(torch.int64).numpy()

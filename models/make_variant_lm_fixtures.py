@@ -5,7 +5,7 @@
     python3 models/make_variant_lm_fixtures.py                    # everything
     python3 models/make_variant_lm_fixtures.py --only albert      # one variant (repeatable)
 
-Per variant (roberta, xlm-roberta, albert, electra, distilbert) one tiny random encoder with odd sizes is written
+Per variant (roberta, xlm-roberta, albert, electra, distilbert, mpnet) one tiny random encoder with odd sizes is written
 once, as lm-shared-<variant>/encoder.safetensors, and reached from each head directory through a relative symlink
 and model.safetensors.index.json (the head's own tensors are a second, small shard: head.safetensors). The
 tokenizer is the variant's tiny one made by models/make_variant_tokenizers.py, linked from tests/data/tokenizer/
@@ -46,6 +46,7 @@ from transformers import (
     AutoTokenizer,
     DistilBertConfig, DistilBertForMaskedLM, DistilBertModel,
     ElectraConfig, ElectraForMaskedLM, ElectraForPreTraining, ElectraModel,
+    MPNetConfig, MPNetForMaskedLM, MPNetModel,
     RobertaConfig, RobertaForMaskedLM, RobertaModel,
     XLMRobertaConfig, XLMRobertaForMaskedLM, XLMRobertaModel,
 )
@@ -91,9 +92,13 @@ VARIANTS = {
                    dict(vocab_size=2000, dim=36, n_layers=2, n_heads=3, hidden_dim=50, activation="gelu",
                         max_position_embeddings=MAX_TOKENS, sinusoidal_pos_embds=False, pad_token_id=0,
                         dropout=0.0, attention_dropout=0.0), 9500),
+    # The relative position bias (32 buckets) of every layer; RoBERTa's positions and heads.
+    "mpnet": (MPNetConfig, MPNetModel, "mpnet.", "mpnet",
+              dict(COMMON, vocab_size=2001, max_position_embeddings=MAX_TOKENS + 2, relative_attention_num_buckets=32,
+                   pad_token_id=1, bos_token_id=0, eos_token_id=2, layer_norm_eps=1e-5, hidden_act="gelu"), 9600),
 }
 MASKED_LM = {"roberta": RobertaForMaskedLM, "xlm-roberta": XLMRobertaForMaskedLM, "albert": AlbertForMaskedLM,
-             "electra": ElectraForMaskedLM, "distilbert": DistilBertForMaskedLM}
+             "electra": ElectraForMaskedLM, "distilbert": DistilBertForMaskedLM, "mpnet": MPNetForMaskedLM}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -128,7 +133,8 @@ def encoder_tensors(variant: str) -> dict[str, torch.Tensor]:
     _, model_cls, prefix, _, _, seed = VARIANTS[variant]
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(seed)
-    kwargs = {"add_pooling_layer": variant == "albert"} if variant in ("roberta", "xlm-roberta", "albert") else {}
+    pooler_option = ("roberta", "xlm-roberta", "albert", "mpnet")
+    kwargs = {"add_pooling_layer": variant == "albert"} if variant in pooler_option else {}
     model = model_cls(model_cls.config_class(**VARIANTS[variant][4]), **kwargs)
     norms = {name for name, m in model.named_modules() if isinstance(m, torch.nn.LayerNorm)}
     out = {}
@@ -270,7 +276,7 @@ def mlm_head(variant: str, gen: torch.Generator, untied: bool) -> dict[str, torc
         "electra": ("generator_predictions.dense", "generator_predictions.LayerNorm", "generator_lm_head.bias",
                     "generator_lm_head.weight", None),
         "distilbert": ("vocab_transform", "vocab_layer_norm", "vocab_projector.bias", "vocab_projector.weight", None),
-    }["roberta" if variant == "xlm-roberta" else variant]
+    }["roberta" if variant in ("xlm-roberta", "mpnet") else variant]
     head = {f"{names[0]}.weight": dense[0], f"{names[0]}.bias": dense[1], f"{names[1]}.weight": norm[0],
             f"{names[1]}.bias": norm[1], names[2]: bias}
     if untied:
@@ -482,6 +488,7 @@ ST_SPECS = {
     "albert": ("max", False, MAX_TOKENS),
     "electra": ("mean_sqrt_len", True, 20),
     "distilbert": ("mean", False, MAX_TOKENS),
+    "mpnet": ("mean", True, 24),  # all-mpnet-base-v2's modules (its max_seq_length is 384)
 }
 POOLING_FLAGS = {"cls": "cls_token", "mean": "mean_tokens", "max": "max_tokens", "mean_sqrt_len": "mean_sqrt_len_tokens"}
 

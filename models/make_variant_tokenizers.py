@@ -10,9 +10,13 @@ model directories would hold them (so the C++ loaders read the same files as for
                                  (<pad>=0, <unk>=1, [CLS]=2, [SEP]=3, [MASK]=4): spiece.model + transformers' files
   tests/data/tokenizer/wordpiece/ a small uncased WordPiece vocabulary (tokenizers' BertWordPieceTokenizer) for
                                  the tiny ELECTRA / DistilBERT checkpoints: vocab.txt + transformers' files
+  tests/data/tokenizer/mpnet/    a small uncased WordPiece vocabulary laid out as MPNet's (<s>=0, <pad>=1, </s>=2,
+                                 <unk>=3, the BERT specials with [UNK] as the unknown token, <mask> last):
+                                 vocab.txt + what transformers' MPNetTokenizer saves (RobertaProcessing pairs)
 
 Deterministic for a given corpus and library versions (single-threaded training, fixed seeds).
-Usage: python3 models/make_variant_tokenizers.py [--out tests/data/tokenizer]
+Usage: python3 models/make_variant_tokenizers.py [--out tests/data/tokenizer] [FAMILY ...]
+(FAMILY: roberta, xlmr, albert, wordpiece, mpnet; default all. Only xlmr and albert need sentencepiece.)
 """
 import argparse
 import json
@@ -20,7 +24,6 @@ import os
 import shutil
 import tempfile
 
-import sentencepiece as spm
 from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer
 from transformers import AutoTokenizer
 
@@ -57,6 +60,8 @@ def make_bpe(out, texts):
 def train_sp(texts, prefix, lowercase, **kw):
     # The input path is recorded in the model's trainer spec: train from a fixed relative name so the file is
     # byte-identical across runs.
+    import sentencepiece as spm  # only the SentencePiece families need it
+
     prefix = os.path.abspath(prefix)
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,15 +113,36 @@ def make_wordpiece(out, texts):
     print(f"wordpiece: {len(tok)} tokens -> {d}")
 
 
+def make_mpnet(out, texts):
+    d = os.path.join(out, "mpnet")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    wp = BertWordPieceTokenizer(lowercase=True)
+    wp.train_from_iterator(texts, vocab_size=2000, min_frequency=2, limit_alphabet=500,
+                           special_tokens=["<s>", "<pad>", "</s>", "<unk>", "[PAD]", "[UNK]", "[CLS]", "[SEP]",
+                                           "[MASK]"], show_progress=False)
+    wp.save_model(d)
+    with open(os.path.join(d, "vocab.txt"), "a", encoding="utf-8") as f:
+        f.write("<mask>\n")  # last, as in microsoft/mpnet-base's vocabulary
+    tok = finish_with_transformers(d, "mpnet")
+    assert type(tok).__name__ == "MPNetTokenizer", type(tok)
+    print(f"mpnet: {len(tok)} tokens -> {d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "tests/data/tokenizer"))
+    ap.add_argument("families", nargs="*", help="only these families")
     args = ap.parse_args()
     texts = corpus_lines()
-    make_bpe(args.out, texts)
-    make_xlmr(args.out, texts)
-    make_albert(args.out, texts)
-    make_wordpiece(args.out, texts)
+    makers = {"roberta": make_bpe, "xlmr": make_xlmr, "albert": make_albert, "wordpiece": make_wordpiece,
+              "mpnet": make_mpnet}
+    unknown = set(args.families) - set(makers)
+    if unknown:
+        ap.error(f"unknown families: {sorted(unknown)}")
+    for name, make in makers.items():
+        if not args.families or name in args.families:
+            make(args.out, texts)
 
 
 if __name__ == "__main__":

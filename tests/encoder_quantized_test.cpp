@@ -122,7 +122,8 @@ TEST(EncoderInt8, ErrorWithinQuantizationNoiseTimesMeasuredAmplification) {
 }
 
 // Every model type's int8 path (ALBERT's shared layers calibrated over all their runs, ELECTRA / ALBERT embedding
-// projections, DistilBERT, RoBERTa position ids) loads, runs, and stays near its fp32 result. The bound is not a
+// projections, DistilBERT, RoBERTa position ids, MPNet's relative position bias in the calibration pass and the
+// forward) loads, runs, and stays near its fp32 result. The bound is not a
 // precision claim (ErrorWithinQuantizationNoiseTimesMeasuredAmplification is): these random fixtures measure
 // 0.02-0.07 relative RMS, while a broken calibration or outlier handling (outlier channels dropped, or counted
 // twice, a layer left unquantized) moves the output by much more. 0.2 separates the two, and the
@@ -154,7 +155,7 @@ TEST(EncoderInt8, EveryModelTypeRunsNearItsFp32Result) {
     EXPECT_GT(rel, 1e-4) << entry.path() << ": int8 identical to fp32 means it was not quantized";
     ++checked;
   }
-  EXPECT_GE(checked, 8);
+  EXPECT_GE(checked, 10);
 }
 
 TEST(EncoderBf16, RefusedClearlyWithoutAvx512Bf16) {

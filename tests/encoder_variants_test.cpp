@@ -1,4 +1,4 @@
-// End-to-end: the encoder of RoBERTa, XLM-R, ALBERT, ELECTRA and DistilBERT against transformers on tiny random
+// End-to-end: the encoder of RoBERTa, XLM-R, ALBERT, ELECTRA, DistilBERT and MPNet against transformers on tiny random
 // checkpoints (tests/data/variants, written by models/make_variant_fixtures.py; its SPECS table says what each
 // fixture covers). Tolerance: fp32 max-abs 1e-4 on last_hidden_state (positions with attention_mask 1),
 // pooler_output and hidden_states; rows of masked-out tokens must be exactly zero.
@@ -22,6 +22,7 @@
 #include "bertcpp/error.hpp"
 #include "bertcpp/model.hpp"
 #include "encoder/bert_encoder.hpp"
+#include "encoder/relative_position.hpp"
 #include "encoder_golden_util.hpp"
 #include "test_util.hpp"
 #include "weights/checkpoint.hpp"
@@ -72,11 +73,24 @@ const std::vector<VariantCase> kCases = {
     {"distilbert_seqcls_relu_f32", "mixed"},
     {"distilbert_seqcls_relu_f32", "len1"},
     {"distilbert_seqcls_relu_f32", "maxpos"},
+    {"mpnet_h48_f16", "mixed"},
+    {"mpnet_h48_f16", "len1"},
+    {"mpnet_h48_f16", "maxpos"},
+    {"mpnet_h48_f16", "leftpad"},
+    {"mpnet_h48_f16", "padids"},
+    {"mpnet_h48_f16", "long"},
+    {"mpnet_h48_f16", "holes"},
+    {"mpnet_seqcls_b40_bf16", "mixed"},
+    {"mpnet_seqcls_b40_bf16", "len1"},
+    {"mpnet_seqcls_b40_bf16", "maxpos"},
+    {"mpnet_seqcls_b40_bf16", "padids"},
+    {"mpnet_seqcls_b40_bf16", "holes"},
 };
 
 // The directories that carry a tokenizer, texts.json and golden_text.safetensors.
 const std::vector<std::string> kTextDirs = {"roberta_h48_f16", "xlmr_seqcls_bf16", "albert_e24_g2_i2_f16",
-                                            "electra_e24_proj_f16", "distilbert_sinusoidal_bf16"};
+                                            "electra_e24_proj_f16", "distilbert_sinusoidal_bf16",
+                                            "mpnet_seqcls_b40_bf16"};
 
 const LoadOptions kNoTokenizer = [] {
   LoadOptions options;
@@ -245,6 +259,84 @@ TEST(EncoderVariantConfig, FixtureConfigs) {
   EXPECT_TRUE(distil.sinusoidal_pos_embds);
   EXPECT_EQ(distil.layer_norm_eps, 1e-12);
   EXPECT_EQ(config("distilbert_seqcls_relu_f32").hidden_act, "relu");
+  EXPECT_EQ(distil.relative_attention_num_buckets, 0);
+  const ModelConfig mpnet = config("mpnet_h48_f16");
+  EXPECT_EQ(mpnet.model_type, "mpnet");
+  EXPECT_EQ(mpnet.position_ids, PositionIds::after_padding_idx);
+  EXPECT_EQ(mpnet.max_sequence_length, 302 - 1 - 1);
+  EXPECT_EQ(mpnet.type_vocab_size, 0);
+  EXPECT_FALSE(mpnet.feeds_token_type_ids);
+  EXPECT_EQ(mpnet.relative_attention_num_buckets, 32);
+  EXPECT_EQ(config("mpnet_seqcls_b40_bf16").relative_attention_num_buckets, 40);
+}
+
+// MPNet's bucket of a key - query distance: the first distance of each bucket as transformers 5.24's
+// MPNetEncoder.relative_position_bucket computes it (torch, fp32 log), both directions, and the saturation past
+// max_distance 128.
+TEST(EncoderVariantMpnet, RelativeBucketsMatchTransformers) {
+  const std::vector<std::pair<std::int64_t, std::int64_t>> first_of_bucket = {
+      {0, 0},    {-1, 1},   {-2, 2},   {-3, 3},   {-4, 4},   {-5, 5},   {-6, 6},   {-7, 7},  {-8, 8},  {-12, 9},
+      {-16, 10}, {-23, 11}, {-32, 12}, {-46, 13}, {-64, 14}, {-91, 15}, {1, 17},   {2, 18},  {3, 19},  {4, 20},
+      {5, 21},   {6, 22},   {7, 23},   {8, 24},   {12, 25},  {16, 26},  {23, 27},  {32, 28}, {46, 29}, {64, 30},
+      {91, 31}};
+  for (const auto& [distance, bucket] : first_of_bucket) {
+    EXPECT_EQ(encoder::relative_bucket(distance), bucket) << "distance " << distance;
+    // The distance one step closer to 0 is in the previous bucket (the bucket starts exactly here).
+    if (distance != 0) {
+      const std::int64_t closer = distance > 0 ? distance - 1 : distance + 1;
+      EXPECT_EQ(encoder::relative_bucket(closer), closer == 0 ? 0 : bucket - 1) << "distance " << closer;
+    }
+  }
+  for (const std::int64_t far : {127, 128, 129, 300, 5000}) {
+    EXPECT_EQ(encoder::relative_bucket(far), 31) << far;
+    EXPECT_EQ(encoder::relative_bucket(-far), 15) << -far;
+  }
+}
+
+// The goldens depend on the relative position bias: the same checkpoint with encoder.relative_attention_bias
+// zeroed moves last_hidden_state far beyond the tolerance (the figure is printed). Guards against a test set
+// that would pass without the bias.
+TEST(EncoderVariantMpnet, GoldensDependOnTheRelativeBias) {
+  const fs::path source = variant_dir("mpnet_h48_f16");
+  TempDir dir;
+  fs::copy_file(source / "config.json", dir.path() / "config.json");
+  std::string bytes = read_file(source / "model.safetensors");
+  // Zero the tensor's bytes in place: safetensors = u64 header length, JSON header, data.
+  std::uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i)
+    header_len = header_len << 8 | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  const auto header = nlohmann::json::parse(bytes.substr(8, header_len));
+  const auto& where = header.at("encoder.relative_attention_bias.weight").at("data_offsets");
+  const std::size_t begin = 8 + header_len + where[0].get<std::size_t>();
+  const std::size_t end = 8 + header_len + where[1].get<std::size_t>();
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(begin), bytes.begin() + static_cast<std::ptrdiff_t>(end), '\0');
+  write_file(dir.path() / "model.safetensors", bytes);
+
+  for (const std::string name : {"mixed", "long", "maxpos", "holes"}) {
+    const GoldenFile golden(source / ("golden_" + name + ".safetensors"));
+    const EncoderOutput without = BertModel::load(dir.path(), kNoTokenizer).forward(golden.padded_batch());
+    const MaskedDiff diff = compare_masked(without.last_hidden_state, golden.tensor("last_hidden_state"),
+                                           golden.attention_mask());
+    report("mpnet_h48_f16/" + name + " without the relative bias", diff.max_abs);
+    EXPECT_GT(diff.max_abs, 100 * kGoldenTolerance) << name;
+  }
+}
+
+// MPNetEmbeddings' padding index is 1 whatever pad_token_id says (the position rule follows the model class).
+TEST(EncoderVariantMpnet, PositionPaddingIndexIsAlwaysOne) {
+  auto json = nlohmann::json::parse(read_file(variant_dir("mpnet_h48_f16") / "config.json"));
+  json["pad_token_id"] = 0;
+  const ModelConfig config = weights::parse_config(json, "config.json");
+  EXPECT_EQ(config.pad_token_id, 1);
+  EXPECT_EQ(config.max_sequence_length, 302 - 1 - 1);
+}
+
+// A relative bias table smaller than the 32 buckets transformers always uses is refused when the config is read.
+TEST(EncoderVariantMpnet, FewerThan32BucketsIsAConfigError) {
+  auto json = nlohmann::json::parse(read_file(variant_dir("mpnet_h48_f16") / "config.json"));
+  json["relative_attention_num_buckets"] = 16;
+  expect_error<ConfigError>([&] { weights::parse_config(json, "config.json"); },
+                            "config.json: field 'relative_attention_num_buckets' = 16, expected at least 32");
 }
 
 // ALBERT's shared layers are stored (and packed) once: 2 groups x 2 inner layers = 4 stored, 8 run; with 3 layers

@@ -264,7 +264,8 @@ TEST(ModelTokenizer, NoneWithoutTokenizerFiles) {
 
 TEST(TokenTypeRule, RegistryMatchesTransformersTokenizers) {
   // model_input_names of transformers 5's tokenizers (golden_pairs.json records them).
-  for (const std::string name : {"albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16"}) {
+  for (const std::string name : {"albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16",
+                                 "mpnet_seqcls_b40_bf16"}) {
     const json g = read_json(variant_dir(name) / "golden_pairs.json");
     bool fed = false;
     for (const auto& n : g["model_input_names"]) fed = fed || n == "token_type_ids";
@@ -275,10 +276,12 @@ TEST(TokenTypeRule, RegistryMatchesTransformersTokenizers) {
 }
 
 // `bertcpp encode` with {"text", "text_pair"} records against AutoModel(**AutoTokenizer(a, b)) of transformers 5:
-// ALBERT and RoBERTa get no token types (segment 0 throughout), ELECTRA gets 0 / 1.
+// ALBERT, RoBERTa and MPNet get no token types (segment 0 throughout; MPNet has no token-type table), ELECTRA
+// gets 0 / 1. MPNet's pair is <s> A </s></s> B </s>.
 TEST(TokenTypeRule, EncodeTextPairsMatchTransformers) {
   if (kCli == nullptr) GTEST_SKIP() << "built without the CLI";
-  for (const std::string name : {"albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16"}) {
+  for (const std::string name : {"albert_e24_g2_i2_f16", "electra_e24_proj_f16", "roberta_h48_f16",
+                                 "mpnet_seqcls_b40_bf16"}) {
     SCOPED_TRACE(name);
     const json g = read_json(variant_dir(name) / "golden_pairs.json");
     std::string input;

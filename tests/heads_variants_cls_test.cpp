@@ -1,8 +1,8 @@
 // Sequence classification, token classification (NER) and question answering on every non-BERT variant:
-// tiny random RoBERTa / XLM-R / ALBERT / ELECTRA / DistilBERT checkpoints of tests/data/variant-heads/<variant>-<head>
-// against transformers' pipelines (models/make_variant_cls_fixtures.py). Logits and scores within 1e-4 (fp32);
-// labels, entity words and offsets, answer spans and texts identical. Then the same directories through the CLI,
-// and a head tensor taken out of each layout.
+// tiny random RoBERTa / XLM-R / ALBERT / ELECTRA / DistilBERT / MPNet checkpoints of
+// tests/data/variant-heads/<variant>-<head> against transformers' pipelines (models/make_variant_cls_fixtures.py).
+// Logits and scores within 1e-4 (fp32); labels, entity words and offsets, answer spans and texts identical. Then
+// the same directories through the CLI, and a head tensor taken out of each layout.
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -26,7 +26,7 @@ using testing::data_dir;
 
 constexpr double kTol = 1e-4;
 
-const std::vector<std::string> kVariants = {"roberta", "xlm-roberta", "albert", "electra", "distilbert"};
+const std::vector<std::string> kVariants = {"roberta", "xlm-roberta", "albert", "electra", "distilbert", "mpnet"};
 
 fs::path variant_dir(const std::string& variant, const std::string& head) {
   return data_dir() / "variant-heads" / (variant + "-" + head);
@@ -311,7 +311,7 @@ TEST(VariantHeads, AMissingHeadTensorIsAFormatErrorNamingTensorAndHead) {
   const std::vector<std::pair<std::string, std::string>> first_tensor = {
       {"roberta", "classifier.dense.weight"}, {"xlm-roberta", "classifier.dense.weight"},
       {"albert", "classifier.weight"},        {"electra", "classifier.dense.weight"},
-      {"distilbert", "pre_classifier.weight"}};
+      {"distilbert", "pre_classifier.weight"}, {"mpnet", "classifier.dense.weight"}};
   for (const auto& [variant, tensor] : first_tensor) {
     SCOPED_TRACE(variant);
     expect_missing_head_tensor<SequenceClassifier>(variant_dir(variant, "text-classification"), tensor,

@@ -1,6 +1,6 @@
 // The language-model-family heads on every variant, against tests/data/variant-heads/ (made by
 // models/make_variant_lm_fixtures.py with transformers 5.24 / sentence-transformers):
-//   FillMask on RoBERTa, XLM-R (untied decoder stored), ALBERT, the ELECTRA generator and DistilBERT (tied
+//   FillMask on RoBERTa, XLM-R (untied decoder stored), ALBERT, the ELECTRA generator, DistilBERT and MPNet (tied
 //   decoders absent from the file): token ids equal, the 10 best logits per mask and every score within 1e-4,
 //   tokens, token_str and sequence identical (the pipeline's decoding of byte-level BPE and SentencePiece pieces);
 //   ReplacedTokenDetector (ELECTRA discriminator): every token's id, piece, offsets and special flag identical,
@@ -42,7 +42,7 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
   return s;
 }
 
-const std::vector<std::string> kMlmVariants = {"roberta", "xlm-roberta", "albert", "electra", "distilbert"};
+const std::vector<std::string> kMlmVariants = {"roberta", "xlm-roberta", "albert", "electra", "distilbert", "mpnet"};
 
 // ---- fill-mask ------------------------------------------------------------------------------------------------
 
@@ -107,6 +107,8 @@ TEST(VariantFillMaskErrors, MissingHeadNamesTheVariantsTensor) {
                             "missing tensor 'lm_head.dense.weight' needed by the fill-mask head");
   expect_error<FormatError>([] { FillMask::load(variant_dir("distilbert-sentence-embeddings")); },
                             "missing tensor 'vocab_transform.weight' needed by the fill-mask head");
+  expect_error<FormatError>([] { FillMask::load(variant_dir("mpnet-sentence-embeddings")); },
+                            "missing tensor 'lm_head.dense.weight' needed by the fill-mask head");
 }
 
 TEST(VariantFillMaskErrors, TooLongTextNamesTheVariantsLimit) {
@@ -345,8 +347,8 @@ TEST_F(VariantLmCli, SopAndNspOnAlbert) {
   EXPECT_NE(nsp.err.find("expected 'bert'"), std::string::npos) << nsp.err;
 }
 
-TEST_F(VariantLmCli, EmbedOnRobertaAndDistilbert) {
-  for (const std::string& v : {std::string("roberta"), std::string("distilbert")}) {
+TEST_F(VariantLmCli, EmbedOnRobertaDistilbertAndMpnet) {
+  for (const std::string& v : {std::string("roberta"), std::string("distilbert"), std::string("mpnet")}) {
     SCOPED_TRACE(v);
     const json g = golden(v + "-sentence-embeddings");
     const json& c = g["cases"][0];

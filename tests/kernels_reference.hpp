@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace bertcpp::testing::reference {
@@ -41,9 +42,11 @@ inline std::vector<double> layer_norm(const std::vector<float>& x, std::int64_t 
   return y;
 }
 
-// qkv [tokens, 3H] packed sequences -> context [tokens, H]
+// qkv [tokens, 3H] packed sequences -> context [tokens, H]. `bias`, when given, is added to the scaled score of
+// head h, query token i and key token j (packed rows): bias(h, i, j).
 inline std::vector<double> attention(const std::vector<float>& qkv, const std::vector<std::int64_t>& offsets,
-                                     std::int64_t heads, std::int64_t d) {
+                                     std::int64_t heads, std::int64_t d,
+                                     const std::function<double(std::int64_t, std::int64_t, std::int64_t)>& bias = {}) {
   const std::int64_t H = heads * d, total = offsets.back();
   std::vector<double> ctx(static_cast<std::size_t>(total * H), 0.0);
   for (std::size_t b = 0; b + 1 < offsets.size(); ++b) {
@@ -56,7 +59,7 @@ inline std::vector<double> attention(const std::vector<float>& qkv, const std::v
           double acc = 0;
           for (std::int64_t p = 0; p < d; ++p)
             acc += double(qkv[(begin + i) * 3 * H + h * d + p]) * double(qkv[(begin + j) * 3 * H + H + h * d + p]);
-          s[j] = acc / std::sqrt(double(d));
+          s[j] = acc / std::sqrt(double(d)) + (bias ? bias(h, begin + i, begin + j) : 0.0);
           mx = std::max(mx, s[j]);
         }
         double sum = 0;

@@ -14,6 +14,7 @@
 #include "kernels/layer_norm.hpp"
 #include "kernels/linear.hpp"
 #include "kernels_reference.hpp"
+#include "test_util.hpp"
 
 namespace bertcpp {
 namespace {
@@ -237,6 +238,80 @@ TEST(KernelsAttention, BlockedMatchesFullScoresForEveryBlocking) {
       }
     }
   }
+}
+
+// The relative position bias (MPNet): bias(h, pos(key) - pos(query)) from a [heads, 2 * span - 1] table, with
+// consecutive positions and with gaps (masked-out tokens), in both kernels and every blocking, against the plain
+// reference; a table of zeros changes nothing.
+TEST(KernelsAttention, RelativeBiasMatchesReference) {
+  std::mt19937 rng(23);
+  const std::int64_t heads = 3, d = 16, H = heads * d;
+  for (const std::int64_t len : {1, 9, 40, 300}) {
+    const std::vector<std::int64_t> offsets = {0, len, len + 5, 2 * len + 5};  // lengths len, 5, len
+    const std::int64_t total = offsets.back();
+    const auto qkv = random_vector(static_cast<std::size_t>(total * 3 * H), rng, 1.5f);
+    // Positions: sequence 0 consecutive from 0, sequence 1 starting at 4 (left padding), sequence 2 with a gap
+    // of 3 after its second token and one of 1 near its end.
+    std::vector<std::int32_t> positions;
+    for (std::int64_t t = 0; t < len; ++t) positions.push_back(static_cast<std::int32_t>(t));
+    for (std::int64_t t = 0; t < 5; ++t) positions.push_back(static_cast<std::int32_t>(4 + t));
+    for (std::int64_t t = 0; t < len; ++t)
+      positions.push_back(static_cast<std::int32_t>(t + (t >= 2 ? 3 : 0) + (t >= len - 2 && len > 4 ? 1 : 0)));
+    const std::int64_t span = len + 5;
+    const auto table = random_vector(static_cast<std::size_t>(heads * (2 * span - 1)), rng, 2.0f);
+    const auto by_distance = [&](std::int64_t h, std::int64_t distance) {
+      return double(table[static_cast<std::size_t>(h * (2 * span - 1) + span - 1 + distance)]);
+    };
+    const auto by_position = [&](std::int64_t h, std::int64_t i, std::int64_t j) {
+      return by_distance(h, positions[static_cast<std::size_t>(j)] - positions[static_cast<std::size_t>(i)]);
+    };
+    const auto expected = testing::reference::attention(qkv, offsets, heads, d, by_position);
+    const kernels::RelativeBias bias{table.data(), span, positions.data()};
+    common::AlignedVector<float> scratch;
+    std::vector<float> full(static_cast<std::size_t>(total * H), -7.0f);
+    kernels::attention_full_scores(qkv.data(), full.data(), offsets, {heads, d}, scratch, bias);
+    EXPECT_LE(max_abs_diff(full, expected), 1e-5) << "len " << len;
+    for (const kernels::AttentionBlocking blocking : {kernels::AttentionBlocking{}, {7, 16}, {1, 1}, {64, 128}}) {
+      for (int threads : {1, 2}) {
+        std::vector<float> ctx(static_cast<std::size_t>(total * H), -7.0f);
+        kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, scratch, threads, blocking, bias);
+        EXPECT_LE(max_abs_diff(ctx, expected), 1e-5)
+            << "len " << len << ", blocks " << blocking.query_block << "x" << blocking.key_block;
+      }
+    }
+    // No positions: each token's index in its sequence.
+    const auto by_row = [&](std::int64_t h, std::int64_t i, std::int64_t j) {
+      // Rows of one sequence: the distance of packed rows is the distance of sequence indices.
+      return by_distance(h, j - i);
+    };
+    const auto by_index = testing::reference::attention(qkv, offsets, heads, d, by_row);
+    std::vector<float> ctx(static_cast<std::size_t>(total * H), -7.0f);
+    kernels::attention(qkv.data(), ctx.data(), offsets, {heads, d}, scratch, 2, {7, 16}, {table.data(), span, nullptr});
+    EXPECT_LE(max_abs_diff(ctx, by_index), 1e-5) << "len " << len << ", no positions";
+    // A zero table is no bias at all: bit for bit.
+    const std::vector<float> zeros(table.size(), 0.0f);
+    std::vector<float> with_zeros(static_cast<std::size_t>(total * H)), without(static_cast<std::size_t>(total * H));
+    kernels::attention(qkv.data(), with_zeros.data(), offsets, {heads, d}, scratch, 1, {},
+                       {zeros.data(), span, positions.data()});
+    kernels::attention(qkv.data(), without.data(), offsets, {heads, d}, scratch, 1);
+    EXPECT_EQ(with_zeros, without) << "len " << len;
+  }
+}
+
+TEST(KernelsAttention, RelativeBiasTableMustCoverTheSequences) {
+  const std::vector<std::int64_t> offsets = {0, 3};
+  std::vector<float> qkv(3 * 3 * 4, 0.5f), ctx(3 * 4), table(2 * 3 - 1, 0.0f);
+  const std::vector<std::int32_t> gap = {0, 1, 5};
+  common::AlignedVector<float> scratch;
+  const kernels::RelativeBias covering{table.data(), 3, nullptr}, too_short{table.data(), 2, nullptr};
+  EXPECT_NO_THROW(kernels::attention(qkv.data(), ctx.data(), offsets, {1, 4}, scratch, 1, {}, covering));
+  testing::expect_error<InvalidArgumentError>(
+      [&] {
+        kernels::attention(qkv.data(), ctx.data(), offsets, {1, 4}, scratch, 1, {}, {table.data(), 3, gap.data()});
+      },
+      "sequence 0 spans 6 positions, the relative bias table 3");
+  EXPECT_THROW(kernels::attention_full_scores(qkv.data(), ctx.data(), offsets, {1, 4}, scratch, too_short),
+               InvalidArgumentError);
 }
 
 TEST(KernelsAttention, RejectsEmptyBlocks) {

@@ -66,6 +66,37 @@ TEST(TokenizerLoad, DirectoryWithVocabAndConfigFollowsTheConfig) {
   EXPECT_EQ(kept.tokens[2], "hello");
 }
 
+// An MPNet directory without tokenizer.json: transformers' MPNetTokenizer converts vocab.txt with RoBERTa's pair
+// layout (<s> A </s></s> B </s>, type ids 0) and a <mask> that swallows the space on its left, whether
+// tokenizer_config.json names the class or only config.json's model_type says mpnet. Expected values: transformers
+// 5.24 on these three directories (identical), and bertcpp's tokenizer.json path (held by the mpnet_* parity).
+TEST(TokenizerLoad, MpnetVocabTxtGetsMpnetTokenizersLayout) {
+  const fs::path mpnet = fixture("mpnet");
+  testing::TempDir with_class, with_model_type;
+  testing::write_file(with_class.path() / "vocab.txt", testing::read_file(mpnet / "vocab.txt"));
+  testing::write_file(with_class.path() / "tokenizer_config.json", testing::read_file(mpnet / "tokenizer_config.json"));
+  testing::write_file(with_model_type.path() / "vocab.txt", testing::read_file(mpnet / "vocab.txt"));
+  testing::write_file(with_model_type.path() / "config.json", R"({"model_type": "mpnet"})");
+  const std::string text = "Hello world <mask> here, \xC3\x9C" "n\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9!";
+  const std::string pair = "second <mask>";
+  const std::vector<std::int32_t> ids = {0,    1243, 514, 514, 510, 1848, 1375, 2000, 1243, 1074, 17, 1063,
+                                         1001, 1054, 539, 5,   2,   2,    1837, 982,  538,  2000, 2};
+  const std::vector<Offset> offsets = {{0, 0},   {0, 2},   {2, 3},   {3, 4},   {4, 5},   {6, 9},
+                                       {9, 11},  {12, 18}, {19, 21}, {21, 23}, {23, 24}, {25, 27},
+                                       {27, 29}, {29, 31}, {31, 32}, {32, 33}, {0, 0},   {0, 0},
+                                       {0, 3},   {3, 5},   {5, 6},   {7, 13},  {0, 0}};
+  for (const fs::path& dir : {mpnet, with_class.path(), with_model_type.path()}) {
+    SCOPED_TRACE(dir.string());
+    const Tokenizer tok = Tokenizer::load(dir);
+    const Encoding e = tok.encode(text, pair);
+    EXPECT_EQ(e.input_ids, ids);
+    EXPECT_EQ(e.token_type_ids, std::vector<std::int32_t>(ids.size(), 0));
+    EXPECT_EQ(e.char_offsets, offsets);
+    EXPECT_EQ(tok.mask_token_id(), 2000);
+    EXPECT_EQ(tok.pad_token_id(), 1);
+  }
+}
+
 TEST(TokenizerLoad, TokenizerJsonWinsOverVocabTxt) {
   testing::TempDir dir;
   json j = bert_json();

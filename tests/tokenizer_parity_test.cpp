@@ -3,9 +3,10 @@
 // For every configuration in tests/data/tokenizer/hf/*.jsonl.gz (made by models/make_tokenizer_fixtures.py
 // from corpus.jsonl, see models/build_corpus.py) and every input in it, the C++ tokenizer must return exactly
 // the HF input_ids, token_type_ids and code-point offsets, window by window when truncating; byte_offsets must
-// cover the same substrings as the char offsets. The byte-level BPE configurations (roberta_*) also record
-// the token strings, special_tokens_mask and word_ids, which must match too. Inputs HF refuses (truncation cannot reach max_length, or
-// stride leaves no room) must throw InvalidArgumentError naming max_length or stride.
+// cover the same substrings as the char offsets. The byte-level BPE configurations (roberta_*) and MPNet's
+// (mpnet_*) also record the token strings, special_tokens_mask and word_ids, which must match too. Inputs HF
+// refuses (truncation cannot reach max_length, or stride leaves no room) must throw InvalidArgumentError naming
+// max_length or stride.
 //
 // A failure prints the configuration, the corpus line(s), the text with invisible characters escaped, and
 // the first differing position with the tokens around it.
@@ -140,6 +141,8 @@ Fixture load_fixture(const std::string& config) {
 Tokenizer tokenizer_for(const json& settings) {
   if (settings.contains("file"))
     return Tokenizer::from_tokenizer_json(tokenizer_data_dir() / settings.at("file").get<std::string>());
+  if (settings.contains("dir"))  // a checkpoint's tokenizer directory, loaded as BertModel::load finds it
+    return Tokenizer::load(tokenizer_data_dir() / settings.at("dir").get<std::string>());
   if (settings.contains("bpe_json"))
     return Tokenizer::from_tokenizer_json(tokenizer_data_dir() / settings.at("bpe_json").get<std::string>());
   if (settings.contains("bpe_dir")) {  // tokenizer.json next to the recorded tokenizer_config.json
@@ -408,6 +411,8 @@ const std::vector<std::string> kConfigs = {
     "roberta_pairs_only_first", "roberta_pairs_only_second", "roberta_stride_single", "roberta_stride_pairs",
     "roberta_stride_qa", "roberta_prefix_space", "roberta_prefix_space_stride", "roberta_files",
     "roberta_files_prefix_space", "roberta_files_stride_pairs",
+    // MPNet: WordPiece under RobertaProcessing (tests/data/tokenizer/mpnet)
+    "mpnet_single", "mpnet_pairs_longest_first", "mpnet_stride_qa",
 };
 
 class TokenizerParity : public ::testing::TestWithParam<std::string> {};

@@ -41,18 +41,18 @@ struct ModelAccess;  // the task heads' view of a loaded model (src/api/model_ac
 enum class PositionIds {
   // BERT, ALBERT, ELECTRA, DistilBERT: the token's index in its (padded) input row, 0, 1, 2, ...
   token_index,
-  // RoBERTa, XLM-R: pad_token_id + (number of non-pad tokens up to and including this one) for a token whose
-  // id is not pad_token_id, pad_token_id for a pad token. Computed from input_ids, as transformers does, not
-  // from attention_mask: with pad id 1 the first real token gets position 2.
+  // RoBERTa, XLM-R, MPNet: pad_token_id + (number of non-pad tokens up to and including this one) for a token
+  // whose id is not pad_token_id, pad_token_id for a pad token. Computed from input_ids, as transformers does,
+  // not from attention_mask: with pad id 1 the first real token gets position 2.
   after_padding_idx,
 };
 
 // The architecture read from config.json (the fields that change the math). Supported model_type values:
-// bert, roberta, xlm-roberta, albert, electra, distilbert. DistilBERT's own keys are mapped onto these names
-// (dim -> hidden_size, n_layers -> num_hidden_layers, n_heads -> num_attention_heads,
+// bert, roberta, xlm-roberta, albert, electra, distilbert, mpnet. DistilBERT's own keys are mapped onto these
+// names (dim -> hidden_size, n_layers -> num_hidden_layers, n_heads -> num_attention_heads,
 // hidden_dim -> intermediate_size, activation -> hidden_act).
 struct ModelConfig {
-  std::string model_type;            // "bert", "roberta", "xlm-roberta", "albert", "electra", "distilbert"
+  std::string model_type;            // "bert", "roberta", "xlm-roberta", "albert", "electra", "distilbert", "mpnet"
   std::int64_t vocab_size = 0;
   std::int64_t hidden_size = 0;
   std::int64_t num_hidden_layers = 0;
@@ -61,9 +61,11 @@ struct ModelConfig {
   std::string hidden_act;            // "gelu" (erf), "gelu_new" / "gelu_pytorch_tanh" (tanh), "relu", "silu"
   double layer_norm_eps = 1e-12;     // DistilBERT: always 1e-12 (transformers hard-codes it)
   std::int64_t max_position_embeddings = 0;
-  // Rows of the token-type table. 0: the model has none (DistilBERT); forward() then ignores token_type_ids,
-  // as DistilBertModel takes none (its tokenizer does not produce them).
+  // Rows of the token-type table. 0: the model has none (DistilBERT, MPNet); forward() then ignores
+  // token_type_ids, as DistilBertModel and MPNetModel take none (their tokenizers do not produce them).
   std::int64_t type_vocab_size = 0;
+  // The padding index of the position rule (PositionIds::after_padding_idx): config.json's pad_token_id, except
+  // MPNet, whose embeddings use 1 whatever the config says.
   std::int64_t pad_token_id = 0;
 
   // Width of the embedding tables: hidden_size, except ALBERT and ELECTRA ("embedding_size"), whose embeddings
@@ -75,12 +77,16 @@ struct ModelConfig {
   std::int64_t inner_group_num = 1;
   PositionIds position_ids = PositionIds::token_index;
   // Whether the model type's inputs include token_type_ids, as transformers 5's tokenizer of that type returns
-  // them (model_input_names): true for BERT and ELECTRA; false for RoBERTa, XLM-R, ALBERT and DistilBERT, whose
-  // encoder then runs with segment id 0 everywhere, even for a text pair. forward(texts), add_encoding() and
-  // every pipeline follow it; forward(batch) uses whatever token_type_ids the batch holds.
+  // them (model_input_names): true for BERT and ELECTRA; false for RoBERTa, XLM-R, ALBERT, DistilBERT and MPNet,
+  // whose encoder then runs with segment id 0 everywhere (or none), even for a text pair. forward(texts),
+  // add_encoding() and every pipeline follow it; forward(batch) uses whatever token_type_ids the batch holds.
   bool feeds_token_type_ids = true;
   // DistilBERT: the position table is the fixed sinusoidal one; used when the checkpoint does not store it.
   bool sinusoidal_pos_embds = false;
+  // MPNet: rows of the relative position bias table (encoder.relative_attention_bias.weight), added to the
+  // attention scores of every layer by the bucket of the key - query distance. transformers always buckets into
+  // 32 (config default 32; fewer is rejected). 0: the model type has no relative position bias.
+  std::int64_t relative_attention_num_buckets = 0;
   // The longest sequence forward() accepts (and forward(texts) truncates to): max_position_embeddings, or
   // max_position_embeddings - pad_token_id - 1 for PositionIds::after_padding_idx (RoBERTa 514 -> 512).
   // Task heads should truncate to this, not to max_position_embeddings.
@@ -154,7 +160,7 @@ class BertModel {
   // Loads config.json and model.safetensors (or a sharded model.safetensors.index.json) from `dir`.
   // Any supported model_type (see ModelConfig), from a bare *Model checkpoint (no prefix, as transformers 5 and
   // sentence-transformers save it) or a *For<Task> one (prefix bert., roberta., albert., electra.,
-  // distilbert.; the task head's tensors are ignored here). Weights stored as F32, F16 or BF16 are converted
+  // distilbert., mpnet.; the task head's tensors are ignored here). Weights stored as F32, F16 or BF16 are converted
   // once to the engine's packed fp32 layout; shared ALBERT layers are packed once.
   // Throws ConfigError / UnsupportedError for config.json, FormatError naming a missing or misshapen tensor.
   static BertModel load(const std::filesystem::path& dir, const LoadOptions& options = {});

@@ -50,8 +50,8 @@
 namespace bertcpp {
 
 // ---- sequence classification (*ForSequenceClassification) --------------------------------------------------
-// The head follows config.json's model_type: BERT / ALBERT classify the pooler output; RoBERTa / XLM-R, ELECTRA
-// and DistilBERT the first token through their two-layer heads (docs/pipelines.md).
+// The head follows config.json's model_type: BERT / ALBERT classify the pooler output; RoBERTa / XLM-R / MPNet,
+// ELECTRA and DistilBERT the first token through their two-layer heads (docs/pipelines.md).
 
 // transformers' function_to_apply. automatic: sigmoid when num_labels == 1 or problem_type is
 // "multi_label_classification", else softmax.
@@ -184,7 +184,7 @@ class QuestionAnswerer {
   std::shared_ptr<const Impl> impl_;
 };
 
-// ---- fill-mask (*ForMaskedLM: BERT cls.predictions, RoBERTa / XLM-R lm_head, ALBERT predictions, ELECTRA -------
+// ---- fill-mask (*ForMaskedLM: BERT cls.predictions, RoBERTa / XLM-R / MPNet lm_head, ALBERT predictions, ELECTRA
 // ---- generator_predictions + generator_lm_head, DistilBERT vocab_transform / vocab_layer_norm / vocab_projector) --
 
 struct FillMaskOptions {
@@ -217,7 +217,7 @@ class FillMask {
     std::vector<std::string> replaced, dropped;
   };
   Targets resolve_targets(std::span<const std::string> targets) const;
-  // The tokenizer's mask token: "[MASK]" (BERT, ALBERT, ELECTRA, DistilBERT), "<mask>" (RoBERTa, XLM-R).
+  // The tokenizer's mask token: "[MASK]" (BERT, ALBERT, ELECTRA, DistilBERT), "<mask>" (RoBERTa, XLM-R, MPNet).
   const std::string& mask_token() const noexcept;
   struct Impl;
 

@@ -35,8 +35,8 @@ def _ids_array(name, value, shape=None):
 
 
 class BertModel:
-    """A BERT-family encoder (bert, roberta, xlm-roberta, albert, electra, distilbert) loaded from a Hugging Face
-    checkpoint directory. Immutable and thread-safe: the GIL is released during forward(), so Python threads
+    """A BERT-family encoder (bert, roberta, xlm-roberta, albert, electra, distilbert, mpnet) loaded from a Hugging
+    Face checkpoint directory. Immutable and thread-safe: the GIL is released during forward(), so Python threads
     run calls on one model in parallel. Picklable: it reloads from its directory with the same options.
     """
 

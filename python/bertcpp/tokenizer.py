@@ -17,8 +17,9 @@ _TRUNCATION = {"do_not_truncate": 0, "longest_first": 1, "only_first": 2, "only_
 # transformers 5's model_input_names per tokenizer class (without "Fast") when tokenizer_config.json does not
 # list them: these tokenizers return no token_type_ids.
 _NO_TOKEN_TYPES_CLASSES = {"RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer", "DistilBertTokenizer",
-                           "CamembertTokenizer", "LongformerTokenizer", "BartTokenizer", "GPT2Tokenizer"}
-_NO_TOKEN_TYPES_MODEL_TYPES = {"roberta", "xlm-roberta", "albert", "distilbert", "camembert", "longformer"}
+                           "MPNetTokenizer", "CamembertTokenizer", "LongformerTokenizer", "BartTokenizer",
+                           "GPT2Tokenizer"}
+_NO_TOKEN_TYPES_MODEL_TYPES = {"roberta", "xlm-roberta", "albert", "distilbert", "mpnet", "camembert", "longformer"}
 
 
 def _read_json(path):

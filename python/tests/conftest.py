@@ -11,25 +11,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 # Fixtures of the tiny random checkpoints, by task: (directory, golden.json) for every variant.
+VARIANTS = ("roberta", "xlm-roberta", "albert", "electra", "distilbert", "mpnet")
 HEAD_DIRS = {
     "text-classification": ["heads/text-classification", "heads/text-classification-multilabel",
                             "heads/text-classification-single"] +
-                           [f"variant-heads/{v}-text-classification"
-                            for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
+                           [f"variant-heads/{v}-text-classification" for v in VARIANTS],
     "token-classification": ["heads/token-classification"] +
-                            [f"variant-heads/{v}-token-classification"
-                             for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
+                            [f"variant-heads/{v}-token-classification" for v in VARIANTS],
     "question-answering": ["heads/question-answering"] +
-                          [f"variant-heads/{v}-question-answering"
-                           for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
+                          [f"variant-heads/{v}-question-answering" for v in VARIANTS],
     "fill-mask": ["heads/fill-mask", "heads/fill-mask-untied"] +
-                 [f"variant-heads/{v}-fill-mask" for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
+                 [f"variant-heads/{v}-fill-mask" for v in VARIANTS],
     "sentence-embeddings": ["heads/sentence-embeddings-cls", "heads/sentence-embeddings-max",
                             "heads/sentence-embeddings-mean_sqrt_len", "heads/sentence-embeddings-dense",
                             "heads/sentence-embeddings-concat", "heads/sentence-embeddings-concat-legacy",
                             "heads/sentence-embeddings-weightedmean", "heads/sentence-embeddings-lasttoken"] +
-                           [f"variant-heads/{v}-sentence-embeddings"
-                            for v in ("roberta", "xlm-roberta", "albert", "electra", "distilbert")],
+                           [f"variant-heads/{v}-sentence-embeddings" for v in VARIANTS],
 }
 
 

@@ -64,6 +64,14 @@ def test_roberta_has_no_token_type_ids():
     assert "token_type_ids" in tok("Hello", return_token_type_ids=True)
 
 
+def test_mpnet_has_no_token_type_ids():
+    # transformers 5.24's MPNetTokenizer on the same directory: WordPiece, <s> A </s></s> B </s>, no token types.
+    tok = bertcpp.Tokenizer.from_pretrained(DATA / "variant-heads/mpnet-text-classification")
+    assert dict(tok("Hello world", "pair")) == {"input_ids": [0, 1243, 514, 514, 510, 1848, 1375, 2, 2, 1827, 999, 2],
+                                                "attention_mask": [1] * 12}
+    assert tok("Hello", return_token_type_ids=True)["token_type_ids"] == [0] * 6
+
+
 def test_helpers():
     tok = bertcpp.Tokenizer.from_pretrained(BERT)
     assert tok.decode([101, 7592, 102]) == "[CLS] hello [SEP]"

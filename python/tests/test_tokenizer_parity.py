@@ -19,7 +19,7 @@ CONFIGS = sorted(p.name[: -len(".jsonl.gz")] for p in (TOK / "hf").glob("*.jsonl
 
 
 def test_every_fixture_is_covered():
-    assert len(CONFIGS) == 47, CONFIGS
+    assert len(CONFIGS) == 50, CONFIGS
 
 
 def corpus():
@@ -47,7 +47,8 @@ def tokenizer_for(settings, tmp_path):
         d = TOK / settings["bpe_files"]
         return bertcpp.Tokenizer.from_bpe_files(d / "vocab.json", d / "merges.txt",
                                                 add_prefix_space=settings["add_prefix_space"])
-    if "dir" in settings:  # SentencePiece: the directory as shipped, or its model with tokenizer_config overrides
+    if "dir" in settings:  # SentencePiece or MPNet: the directory as shipped, or its model with tokenizer_config
+        # overrides
         d = TOK / settings["dir"]
         if not settings["tokenizer_config"]:
             return bertcpp.Tokenizer.from_pretrained(d)

@@ -15,6 +15,7 @@
 #include "kernels/layer_norm.hpp"
 #include "common/profile.hpp"
 #include "encoder/packing.hpp"
+#include "encoder/relative_position.hpp"
 #include "weights/model_spec.hpp"
 
 namespace bertcpp::encoder {
@@ -167,10 +168,10 @@ Batch calibration_batch(const ModelConfig& config) {
 // One transformer layer over the current pass's rows of ws.hidden [n, H] (in place). `input` is those rows
 // prepared for layer.qkv; the result is the output prepared for `next` (the next layer's QKV GEMM; null: fp32).
 // `observe`, when set, collects the per-channel range of each GEMM's fp32 input (calibration: the layer must
-// then be fp32).
+// then be fp32). `bias`: the relative position bias of the pass (MPNet), or none.
 kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense* next, const ModelConfig& config,
                              Workspace& ws, kernels::GemmExec& exec, kernels::GemmInput input,
-                             LayerInputRanges* observe) {
+                             LayerInputRanges* observe, const kernels::RelativeBias& bias) {
   using common::Stage;
   using common::StageTimer;
   const std::int64_t H = config.hidden_size, I = config.intermediate_size, n = ws.pass_offsets.back();
@@ -186,7 +187,7 @@ kernels::GemmInput run_layer(const TransformerLayer& layer, const kernels::Dense
   {
     StageTimer timer(Stage::attention);
     kernels::attention(ws.qkv.data(), ws.context.data(), ws.pass_offsets, shape, ws.attention,
-                       omp_get_max_threads());  // [n, H]
+                       omp_get_max_threads(), {}, bias);  // [n, H]
   }
   if (observe) observe_max(observe->attn_output, ws.context.data(), n, H);
   {
@@ -279,6 +280,11 @@ BertEncoder::BertEncoder(const kernels::DnnlContext& ctx, const weights::Checkpo
       layers_.push_back(build_layer(ctx, compute, config, read_layer(ckpt, config, scope, layout.layer), act, nullptr));
   }
 
+  if (!layout.relative_attention_bias.empty()) {
+    relative_attention_bias_ = ckpt.load_f32(layout.relative_attention_bias,
+                                             {config.relative_attention_num_buckets, config.num_attention_heads});
+  }
+
   has_pooler_ = load_pooler && !layout.pooler.empty() && ckpt.resolve(layout.pooler + ".weight") != nullptr;
   if (has_pooler_) pooler_ = load_linear(ctx, ckpt, layout.pooler, H, H, kernels::Epilogue::tanh);
 }
@@ -308,6 +314,22 @@ void BertEncoder::embed(Workspace& ws, kernels::GemmExec& exec) const {
   if (e.projected) e.projection.forward(exec, embedded, n, ws.hidden.data());  // [n, H]
 }
 
+kernels::RelativeBias BertEncoder::relative_bias(Workspace& ws) const {
+  if (relative_attention_bias_.empty()) return {};
+  // The longest input row (first to last kept column) bounds every key - query distance of the batch.
+  const PackedBatch& pk = ws.packed;
+  std::int64_t span = 1;
+  for (std::int64_t b = 0; b < pk.batch(); ++b) {
+    if (pk.offsets[b + 1] == pk.offsets[b]) continue;
+    span = std::max<std::int64_t>(span, std::int64_t{pk.columns[static_cast<std::size_t>(pk.offsets[b + 1] - 1)]} -
+                                            pk.columns[static_cast<std::size_t>(pk.offsets[b])] + 1);
+  }
+  const std::int64_t heads = config_.num_attention_heads;
+  grow(ws.relative_bias, static_cast<std::size_t>(heads * (2 * span - 1)));
+  relative_bias_table(relative_attention_bias_, heads, span, ws.relative_bias.data());
+  return {ws.relative_bias.data(), span, pk.columns.data()};
+}
+
 void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weights::CheckpointLayout& layout,
                                    kernels::Epilogue act) {
   // Calibration for the outlier channels (linear_int8.hpp): the fixed calibration batch runs through the fp32
@@ -331,6 +353,7 @@ void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weight
   reserve(ws);
   kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
   embed(ws, exec);
+  const kernels::RelativeBias bias = relative_bias(ws);  // one pass: positions need no rebasing
   struct Calibrating {
     LayerWeights weights;
     TransformerLayer fp32;
@@ -348,7 +371,7 @@ void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weight
     }
     kernels::GemmInput input;
     input.f32 = ws.hidden.data();
-    run_layer(it->second.fp32, nullptr, config_, ws, exec, input, &it->second.ranges);
+    run_layer(it->second.fp32, nullptr, config_, ws, exec, input, &it->second.ranges, bias);
     if (last_use[i] == step) {
       layers_[i] = build_layer(*ctx_, ComputeType::int8, config_, it->second.weights, act, &it->second.ranges);
       open.erase(it);
@@ -393,6 +416,7 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
     embed(ws, exec);
   }
   if (on_hidden_state) on_hidden_state(0, hidden);
+  const kernels::RelativeBias bias = relative_bias(ws);
   // int8 / bf16: each GEMM's input is quantized (or rounded) right before it, the LayerNorm outputs in the
   // same call as the LayerNorm, each for the layer that reads it. fp32: every input is the fp32 tensor itself.
   auto qkv_of = [&](std::size_t step) -> const kernels::Dense* {
@@ -403,11 +427,13 @@ void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) con
   plan_passes(ws.packed.offsets, on_hidden_state ? ws.packed.total_tokens() : kMaxTokensPerPass, ws.pass_starts);
   for (std::size_t p = 0; p + 1 < ws.pass_starts.size(); ++p) {
     begin_pass(ws, ws.pass_starts[p], ws.pass_starts[p + 1]);
+    kernels::RelativeBias pass_bias = bias;
+    if (pass_bias.table) pass_bias.positions += ws.pass_row;  // the pass's first token
     kernels::GemmInput input;
     if (const kernels::Dense* first = qkv_of(0))
       input = first->prepare(hidden + ws.pass_row * H, ws.pass_offsets.back(), ws.gemm_input);
     for (std::size_t step = 0; step < schedule_.size(); ++step) {
-      input = run_layer(layers_[schedule_[step]], qkv_of(step + 1), config_, ws, exec, input, nullptr);
+      input = run_layer(layers_[schedule_[step]], qkv_of(step + 1), config_, ws, exec, input, nullptr, pass_bias);
       if (on_hidden_state) on_hidden_state(static_cast<std::int64_t>(step) + 1, hidden);
     }
   }

@@ -11,6 +11,7 @@
 
 #include "bertcpp/model.hpp"
 #include "encoder/workspace.hpp"
+#include "kernels/attention.hpp"
 #include "kernels/dense.hpp"
 #include "kernels/linear.hpp"
 #include "weights/checkpoint.hpp"
@@ -86,6 +87,9 @@ class BertEncoder {
   // Makes sequences [first, last) of ws.packed the current pass and grows the per-pass buffers to hold it.
   void begin_pass(Workspace& ws, std::int64_t first, std::int64_t last) const;
   void embed(Workspace& ws, kernels::GemmExec& exec) const;
+  // MPNet: builds ws.relative_bias for ws.packed and returns it for the whole batch (positions: the packed
+  // columns); {} (no bias) for the other model types. RelativeBias::positions is rebased per pass.
+  kernels::RelativeBias relative_bias(Workspace& ws) const;
   // Grows ws's activation buffers to ws.packed's token count.
   void reserve(Workspace& ws) const;
   // int8: finds each GEMM's outlier channels on a fixed batch through the fp32 layers, then quantizes each layer.
@@ -100,6 +104,8 @@ class BertEncoder {
   std::vector<std::size_t> schedule_;     // index into layers_ of each layer run, in order
   bool has_pooler_ = false;
   kernels::Linear pooler_;  // pooler.dense (ALBERT: pooler), tanh fused
+  // MPNet encoder.relative_attention_bias.weight [relative_attention_num_buckets, heads]; empty: no relative bias
+  std::vector<float> relative_attention_bias_;
 };
 
 // DistilBERT's fixed table [positions, dim]: sin(pos / 10000^(2*(j/2)/dim)) at even j, cos at odd j,

@@ -31,6 +31,8 @@ struct Workspace {
   common::AlignedVector<float> context;       // [pass tokens, hidden]
   common::AlignedVector<float> intermediate;  // [pass tokens, intermediate]
   common::AlignedVector<float> attention;     // attention scratch: [threads, query block x (key block + head_dim) + 2]
+  common::AlignedVector<float> relative_bias; // MPNet: [heads, 2 * span - 1], the score bias by key - query distance,
+                                              //   span = the batch's longest input row; built once per forward
   common::AlignedVector<float> pooled;        // [batch, hidden] scratch for heads
   common::AlignedVector<float> head_input;    // task heads' scratch (internal::run_packed): a head's gathered
   common::AlignedVector<float> head_output;   //   rows and intermediate layers, grown as needed

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include <omp.h>
 
@@ -31,6 +32,42 @@ bool gemm(bool b_transposed, std::int64_t m, std::int64_t n, std::int64_t k, flo
          dnnl::status::success;
 }
 
+// Checks that every distance of every sequence has a row in the bias table (before any parallel region).
+void check_bias(const RelativeBias& bias, std::span<const std::int64_t> offsets, const char* kernel) {
+  if (bias.table == nullptr) return;
+  for (std::size_t b = 0; b + 1 < offsets.size(); ++b) {
+    const std::int64_t begin = offsets[b], len = offsets[b + 1] - begin;
+    if (len == 0) continue;
+    const std::int64_t extent =
+        bias.positions ? std::int64_t{bias.positions[begin + len - 1]} - bias.positions[begin] + 1 : len;
+    if (extent > bias.span || extent < len)
+      throw InvalidArgumentError(std::string(kernel) + ": sequence " + std::to_string(b) + " spans " +
+                                 std::to_string(extent) + " positions, the relative bias table " +
+                                 std::to_string(bias.span) + " (positions must increase within a sequence)");
+  }
+}
+
+// s [rows, cols] (leading dimension ld) += bias(h, pos(key) - pos(query)) for the queries q0 .. q0 + rows - 1 and
+// the keys k0 .. k0 + cols - 1 of the sequence at packed rows [begin, begin + len).
+void add_relative_bias(float* s, std::int64_t ld, std::int64_t rows, std::int64_t cols, std::int64_t q0,
+                       std::int64_t k0, std::int64_t begin, std::int64_t len, std::int64_t h,
+                       const RelativeBias& bias) {
+  const float* by_distance = bias.table + h * (2 * bias.span - 1) + (bias.span - 1);  // [distance], |distance| < span
+  const std::int32_t* pos = bias.positions ? bias.positions + begin : nullptr;
+  // Consecutive positions (no masked-out token inside the sequence): the distance is the index difference, and
+  // each row's bias is a contiguous slice of the table.
+  if (pos && std::int64_t{pos[len - 1]} - pos[0] == len - 1) pos = nullptr;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = s + r * ld;
+    if (pos == nullptr) {
+      Eigen::Map<Eigen::ArrayXf>(row, cols) += Eigen::Map<const Eigen::ArrayXf>(by_distance + (k0 - (q0 + r)), cols);
+    } else {
+      const std::int32_t query = pos[q0 + r];
+      for (std::int64_t c = 0; c < cols; ++c) row[c] += by_distance[pos[k0 + c] - query];
+    }
+  }
+}
+
 }  // namespace
 
 void softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
@@ -42,9 +79,11 @@ void softmax_rows(float* x, std::int64_t rows, std::int64_t cols) {
 }
 
 void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets, const AttentionShape& shape,
-               common::AlignedVector<float>& scratch, int threads, const AttentionBlocking& blocking) {
+               common::AlignedVector<float>& scratch, int threads, const AttentionBlocking& blocking,
+               const RelativeBias& bias) {
   if (blocking.query_block < 1 || blocking.key_block < 1)
     throw InvalidArgumentError("attention: query_block and key_block must be positive");
+  check_bias(bias, offsets, "attention");
   const std::int64_t heads = shape.num_heads, d = shape.head_dim;
   const std::int64_t hidden = heads * d, row_stride = 3 * hidden;
   const std::int64_t batch = static_cast<std::int64_t>(offsets.size()) - 1;
@@ -94,6 +133,7 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
         // One key block: a plain softmax, written straight to the context.
         // S [rows, len] = scale * Q K^T;  K: [len, d] at head_base + H
         bool ok = gemm(true, rows, len, d, scale, q_ptr, row_stride, head_base + hidden, row_stride, 0.0f, s_ptr, len);
+        if (bias.table) add_relative_bias(s_ptr, len, rows, len, q0, 0, begin, len, h, bias);
         softmax_rows(s_ptr, rows, len);
         // out [rows, d] = P V;  V: [len, d] at head_base + 2H
         ok = gemm(false, rows, d, len, 1.0f, s_ptr, len, head_base + 2 * hidden, row_stride, 0.0f, out_ptr, hidden) && ok;
@@ -111,6 +151,7 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
         const float* v_ptr = head_base + k0 * row_stride + 2 * hidden;  // V block: [cols, d]
         if (!gemm(true, rows, cols, d, scale, q_ptr, row_stride, k_ptr, row_stride, 0.0f, s_ptr, cols))  // [rows, cols]
           gemm_failed = true;
+        if (bias.table) add_relative_bias(s_ptr, cols, rows, cols, q0, k0, begin, len, h, bias);
         for (std::int64_t r = 0; r < rows; ++r) {
           Eigen::Map<Eigen::ArrayXf> p(s_ptr + r * cols, cols);
           const float new_max = std::max(row_max[r], p.maxCoeff());
@@ -130,7 +171,9 @@ void attention(const float* qkv, float* context, std::span<const std::int64_t> o
 }
 
 void attention_full_scores(const float* qkv, float* context, std::span<const std::int64_t> offsets,
-                           const AttentionShape& shape, common::AlignedVector<float>& scores) {
+                           const AttentionShape& shape, common::AlignedVector<float>& scores,
+                           const RelativeBias& bias) {
+  check_bias(bias, offsets, "attention_full_scores");
   const std::int64_t heads = shape.num_heads, d = shape.head_dim;
   const std::int64_t hidden = heads * d, row_stride = 3 * hidden;
   const std::int64_t batch = static_cast<std::int64_t>(offsets.size()) - 1;
@@ -154,6 +197,7 @@ void attention_full_scores(const float* qkv, float* context, std::span<const std
     Strided out(context + begin * hidden + h * d, len, d, Eigen::OuterStride<>(hidden)); // ctx_h: len x d
 
     s.noalias() = (q * k.transpose()) * scale;
+    if (bias.table) add_relative_bias(s_ptr, len, len, len, 0, 0, begin, len, h, bias);
     softmax_rows(s_ptr, len, len);
     out.noalias() = s * v;
   }

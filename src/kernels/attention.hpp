@@ -12,6 +12,10 @@
 // inside the task); the 1/sqrt(d) scale is folded into the first one as alpha.
 // attention_full_scores() is the plain kernel it replaced (whole len x len score matrix per head), kept as the
 // reference twin for tests.
+//
+// Both take an optional additive score bias that depends only on the distance between key and query (MPNet's
+// relative position bias, encoder/relative_position.hpp): score(h, i, j) = Q_i . K_j / sqrt(d) + bias(h, j - i),
+// before the softmax. A null bias leaves the kernels exactly as they are without one.
 #pragma once
 
 #include <cstdint>
@@ -32,17 +36,30 @@ struct AttentionBlocking {
   std::int64_t key_block = 256;   // keys per online-softmax step (columns of the score block)
 };
 
+// bias(h, j - i) = table[h * (2 * span - 1) + (pos(j) - pos(i)) + span - 1], where pos(t) is positions[t] (the
+// token's column in its input row: masked-out tokens leave gaps, as in transformers' padded row) or, with no
+// positions, the token's index in its sequence. Every |pos(j) - pos(i)| of a sequence must be < span.
+struct RelativeBias {
+  const float* table = nullptr;              // [num_heads, 2 * span - 1]; null: no bias
+  std::int64_t span = 0;                     // distances -(span - 1) .. span - 1
+  const std::int32_t* positions = nullptr;   // [total_tokens], or null: 0, 1, 2, ... within each sequence
+};
+
 // qkv:     [total_tokens, 3 * hidden]: per token Q (heads x head_dim), then K, then V - the fused projection.
 // context: [total_tokens, hidden]: softmax(Q K^T / sqrt(head_dim)) V, heads side by side.
 // offsets: [batch + 1], offsets[0] == 0, offsets[batch] == total_tokens.
 // scratch: per-thread blocks, resized as needed (reused across calls).
 // threads: OpenMP threads for the (sequence, head, query block) tasks; 0 = the OpenMP default.
+// bias:    added to the scaled scores before the softmax (see RelativeBias); default: none.
 void attention(const float* qkv, float* context, std::span<const std::int64_t> offsets, const AttentionShape& shape,
-               common::AlignedVector<float>& scratch, int threads = 0, const AttentionBlocking& blocking = {});
+               common::AlignedVector<float>& scratch, int threads = 0, const AttentionBlocking& blocking = {},
+               const RelativeBias& bias = {});
 
-// The unblocked kernel: S = Q K^T / sqrt(d) for the whole sequence, row softmax, S V. Scratch threads x len^2.
+// The unblocked kernel: S = Q K^T / sqrt(d) (+ bias) for the whole sequence, row softmax, S V. Scratch
+// threads x len^2.
 void attention_full_scores(const float* qkv, float* context, std::span<const std::int64_t> offsets,
-                           const AttentionShape& shape, common::AlignedVector<float>& scores);
+                           const AttentionShape& shape, common::AlignedVector<float>& scores,
+                           const RelativeBias& bias = {});
 
 // In-place softmax of each row of x [rows, cols], subtracting the row max first.
 void softmax_rows(float* x, std::int64_t rows, std::int64_t cols);

@@ -72,7 +72,12 @@ void build_sequence(const Tokenizer::Impl& impl, std::string_view text, tokenize
     if (limited && out.size() >= token_limit) return;
     if (split.token >= 0) {
       const auto& added = impl.added_tokens[static_cast<std::size_t>(split.token)];
-      sink.push(added.id, added.content, split.begin, split.end);  // lstrip / rstrip: the range takes the spaces
+      // lstrip / rstrip: the range takes the spaces, and so does the token string, as in tokenizers (" <mask>");
+      // a RoBERTa post-processor's trim_offsets then takes them off the offsets again.
+      if ((added.lstrip || added.rstrip) && split.end - split.begin != added.content.size())
+        sink.push(added.id, std::string(text.substr(split.begin, split.end - split.begin)), split.begin, split.end);
+      else
+        sink.push(added.id, added.content, split.begin, split.end);
       sink.end_word();
     } else if (!limited || split.end - split.begin <= kPieceBytes) {
       impl.model->encode(text, split.begin, split.end, normalized, sink);

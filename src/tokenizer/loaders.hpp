@@ -47,6 +47,11 @@ struct SettingsFiles {
 std::unique_ptr<const SegmentEncoder> wordpiece_from_json(const Fields& f, const nlohmann::json& root);
 std::unique_ptr<const SegmentEncoder> bpe_from_json(const Fields& f, const nlohmann::json& root);
 
+// Whether a vocab.txt directory is transformers' MPNetTokenizer: tokenizer_config.json's tokenizer_class
+// MPNetTokenizer[Fast], or no class and a config.json model_type whose registry entry says so. When it is, `options`
+// gets MPNetTokenizer's default special tokens (<s>, </s>, [UNK], <pad>, <mask>) before the settings are read.
+bool mpnet_vocab_layout(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options);
+
 // tokenizer_config.json / special_tokens_map.json, read into options (fields that are absent keep their values).
 void read_tokenizer_config(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options,
                            bool& has_model_max_length);

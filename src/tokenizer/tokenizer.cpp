@@ -68,8 +68,10 @@ Tokenizer Tokenizer::load(const std::filesystem::path& dir) {
   if (common::entry_exists(vocab)) {
     WordPieceOptions options;
     bool has_max = false;
-    tokenizer::read_tokenizer_config(tokenizer::SettingsFiles::read(dir), options, has_max);
-    return Tokenizer(tokenizer::load_vocab(vocab, options));
+    const tokenizer::SettingsFiles settings = tokenizer::SettingsFiles::read(dir);
+    const bool mpnet = tokenizer::mpnet_vocab_layout(settings, options);
+    tokenizer::read_tokenizer_config(settings, options, has_max);
+    return Tokenizer(tokenizer::load_vocab(vocab, options, mpnet));
   }
   const auto vocab_json = dir / "vocab.json", merges = dir / "merges.txt";
   if (common::entry_exists(vocab_json) && common::entry_exists(merges)) {

@@ -95,8 +95,10 @@ struct TokenizerInternals {
 namespace tokenizer {
 std::shared_ptr<const Tokenizer::Impl> load_tokenizer_json(const std::filesystem::path& file,
                                                            const std::filesystem::path* config_dir);
+// mpnet_layout: transformers' MPNetTokenizer over the vocabulary - RoBERTa's post-processor (<s> A </s></s> B </s>,
+// every type id 0) and a mask token that swallows the whitespace on its left; else BERT's.
 std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& vocab_txt,
-                                                  const Tokenizer::WordPieceOptions& options);
+                                                  const Tokenizer::WordPieceOptions& options, bool mpnet_layout = false);
 }  // namespace tokenizer
 
 }  // namespace bertcpp

@@ -76,7 +76,8 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
   c.intermediate_size = f.required_int(keys.intermediate);
   c.max_position_embeddings = f.required_int("max_position_embeddings");
   c.type_vocab_size = spec.token_types ? f.optional_int("type_vocab_size", 2) : 0;
-  c.pad_token_id = f.optional_int("pad_token_id", spec.default_pad_token_id);
+  c.pad_token_id = spec.fixed_padding_idx >= 0 ? spec.fixed_padding_idx
+                                               : f.optional_int("pad_token_id", spec.default_pad_token_id);
   // DistilBERT's LayerNorms use eps 1e-12 whatever the config says.
   c.layer_norm_eps = spec.reads_layer_norm_eps ? f.optional_number("layer_norm_eps", 1e-12) : 1e-12;
   c.embedding_size = projected ? f.required_int("embedding_size") : c.hidden_size;
@@ -85,6 +86,15 @@ ModelConfig parse_config(const nlohmann::json& json, const std::filesystem::path
     c.inner_group_num = f.optional_int("inner_group_num", 1);
   }
   c.position_ids = spec.position_ids;
+  if (!spec.relative_attention_bias.empty()) {
+    // MPNetConfig's default. MPNetEncoder buckets distances into 32 buckets whatever this says (the table may
+    // have more rows, never used; fewer would be indexed out of range).
+    c.relative_attention_num_buckets = f.optional_int("relative_attention_num_buckets", 32);
+    if (c.relative_attention_num_buckets < 32 || c.relative_attention_num_buckets > (std::int64_t{1} << 24))
+      f.fail_config("relative_attention_num_buckets",
+                    "= " + std::to_string(c.relative_attention_num_buckets) + ", expected at least 32 (" +
+                        c.model_type + " buckets relative positions into 32 buckets)");
+  }
   c.sinusoidal_pos_embds = spec.sinusoidal_option && f.optional_bool("sinusoidal_pos_embds", false);
 
   const std::pair<std::string_view, std::int64_t> positive[] = {

@@ -37,6 +37,7 @@ CheckpointLayout checkpoint_layout(const ModelConfig& c) {
     l.embedding_projection = std::string(spec.projection_scope);
   }
   l.pooler = std::string(spec.pooler);
+  l.relative_attention_bias = std::string(spec.relative_attention_bias);
   l.layer = layer_names(spec.layer);
   switch (spec.sharing) {
     case LayerSharing::none:

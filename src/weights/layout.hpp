@@ -32,6 +32,9 @@ struct CheckpointLayout {
   std::string embedding_norm;         // LayerNorm scope, at embedding_size
   std::string embedding_projection;   // Linear scope embedding_size -> hidden_size; empty when there is none
   std::string pooler;                 // Linear scope of the tanh pooler; empty when the architecture has none
+  // tensor [relative_attention_num_buckets, num_attention_heads] (MPNet encoder.relative_attention_bias.weight);
+  // empty when the architecture has no relative position bias
+  std::string relative_attention_bias;
   LayerTensorNames layer;
   // The distinct stored layers, e.g. "encoder.layer.3." or "encoder.albert_layer_groups.1.albert_layers.0.".
   std::vector<std::string> layer_scopes;

@@ -123,11 +123,28 @@ ModelSpec distilbert() {
   return s;
 }
 
+// MPNetModel: RoBERTa's embeddings without a token-type table (positions after padding index 1), the layer names
+// of MPNetLayer, and a relative position bias added to the attention scores of every layer
+// (encoder.relative_attention_bias); pooler.dense; MPNetClassificationHead is RoBERTa's (first token -> dense ->
+// tanh -> out_proj), MPNetLMHead RoBERTa's with erf gelu. Its tokenizer returns no token_type_ids.
+ModelSpec mpnet() {
+  ModelSpec s = roberta("mpnet", "MPNet", SentencePieceStyle::none);
+  s.vocab_txt = VocabTxtStyle::mpnet;
+  s.fixed_padding_idx = 1;
+  s.token_types = false;
+  s.token_type_table = false;
+  s.prefix = "mpnet.";
+  s.layer = {"attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm",
+             "intermediate.dense", "output.dense", "output.LayerNorm"};
+  s.relative_attention_bias = "encoder.relative_attention_bias.weight";
+  return s;
+}
+
 const std::vector<ModelSpec>& registry() {
   static const std::vector<ModelSpec> specs = {bert(),
                                                roberta("roberta", "RoBERTa", SentencePieceStyle::none),
                                                roberta("xlm-roberta", "XLM-R", SentencePieceStyle::xlm_roberta),
-                                               albert(), electra(), distilbert()};
+                                               albert(), electra(), distilbert(), mpnet()};
   return specs;
 }
 

@@ -64,22 +64,30 @@ struct MlmHead {
 // tokenizer_config.json names one (special tokens and normalisation differ: tokenizer/sentencepiece/).
 enum class SentencePieceStyle { none, albert, xlm_roberta };
 
+// The tokenizer a vocab.txt-only directory of this type gets when no tokenizer_config.json names a class:
+// BERT's ([CLS] A [SEP] B [SEP]) or MPNet's (<s> A </s></s> B </s>, RoBERTa's post-processor over WordPiece).
+enum class VocabTxtStyle { bert, mpnet };
+
 struct ModelSpec {
   std::string_view model_type;  // config.json model_type
   std::string_view display;     // "BERT", "RoBERTa", ... for messages
   SentencePieceStyle sentencepiece = SentencePieceStyle::none;
+  VocabTxtStyle vocab_txt = VocabTxtStyle::bert;
 
   // ---- config.json
   ConfigKeys keys;
   std::string_view default_activation;  // hidden_act when absent (ALBERT: gelu_new)
   std::int64_t default_pad_token_id = 0;
+  // >= 0: the padding index of the position rule whatever config.json's pad_token_id says (MPNetEmbeddings
+  // hard-codes 1); -1: pad_token_id.
+  std::int64_t fixed_padding_idx = -1;
   bool token_types = true;              // reads type_vocab_size (default 2); false: none (DistilBERT)
   bool reads_layer_norm_eps = true;     // false: 1e-12 whatever the config says (DistilBERT)
   bool sinusoidal_option = false;       // sinusoidal_pos_embds is read (DistilBERT)
   // ---- encoder rules
   PositionIds position_ids = PositionIds::token_index;
   // Whether transformers 5 feeds the encoder token_type_ids from its tokenizer (model_input_names): BERT and
-  // ELECTRA yes; RoBERTa, XLM-R, ALBERT, DistilBERT no (segment ids stay 0 even for a text pair).
+  // ELECTRA yes; RoBERTa, XLM-R, ALBERT, DistilBERT, MPNet no (segment ids stay 0 even for a text pair).
   bool feeds_token_type_ids = true;
   EmbeddingProjection projection = EmbeddingProjection::none;  // embedding_size is read unless none
   std::string_view projection_scope;
@@ -90,6 +98,9 @@ struct ModelSpec {
   LayerNames layer;
   bool token_type_table = true;  // embeddings.token_type_embeddings.weight exists
   std::string_view pooler;       // Linear scope of the tanh pooler; empty: the architecture has none
+  // MPNet's encoder.relative_attention_bias.weight [relative_attention_num_buckets, heads]: a score bias per head
+  // and relative-distance bucket, shared by every layer (encoder/relative_position.hpp); empty: none.
+  std::string_view relative_attention_bias;
   // ---- heads
   bool classifier_reads_pooler = false;  // else the first token's last hidden state
   std::vector<ClassifierStep> classifier;  // every step but the last maps hidden -> hidden
@@ -104,7 +115,7 @@ struct ModelSpec {
 
 // Every supported model type, in the order messages list them.
 std::span<const ModelSpec> model_specs();
-// "bert, roberta, xlm-roberta, albert, electra, distilbert".
+// "bert, roberta, xlm-roberta, albert, electra, distilbert, mpnet".
 const std::string& supported_model_types();
 // The entry of a model_type, or nullptr.
 const ModelSpec* find_model_spec(std::string_view model_type);

@@ -16,6 +16,7 @@ namespace {
 std::set<std::string, std::less<>> used_names(const CheckpointLayout& l) {
   std::set<std::string, std::less<>> used{l.word_embeddings, l.position_embeddings};
   if (!l.token_type_embeddings.empty()) used.insert(l.token_type_embeddings);
+  if (!l.relative_attention_bias.empty()) used.insert(l.relative_attention_bias);
   auto module = [&used](const std::string& scope) {
     if (scope.empty()) return;
     used.insert(scope + ".weight");

@@ -2,9 +2,12 @@
 #include <limits>
 #include <optional>
 
+#include "common/file_io.hpp"
+#include "common/json_io.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
 #include "tokenizer/wordpiece/encoder.hpp"
+#include "weights/model_spec.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {
@@ -94,8 +97,31 @@ std::unique_ptr<const SegmentEncoder> wordpiece_from_json(const Fields& f, const
                                             load_decoder(f, root));
 }
 
+bool mpnet_vocab_layout(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options) {
+  bool mpnet = false;
+  if (settings.tokenizer_config && settings.tokenizer_config->contains("tokenizer_class") &&
+      (*settings.tokenizer_config)["tokenizer_class"].is_string()) {
+    const std::string c = (*settings.tokenizer_config)["tokenizer_class"].get<std::string>();
+    mpnet = c == "MPNetTokenizer" || c == "MPNetTokenizerFast";
+  } else if (const auto config = settings.dir / "config.json"; common::entry_exists(config)) {
+    const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
+    if (auto it = model_cfg.find("model_type"); it != model_cfg.end() && it->is_string()) {
+      const weights::ModelSpec* spec = weights::find_model_spec(it->get<std::string>());
+      mpnet = spec && spec->vocab_txt == weights::VocabTxtStyle::mpnet;
+    }
+  }
+  if (mpnet) {
+    options.cls_token = "<s>";
+    options.sep_token = "</s>";
+    options.unk_token = "[UNK]";
+    options.pad_token = "<pad>";
+    options.mask_token = "<mask>";
+  }
+  return mpnet;
+}
+
 std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& vocab_txt,
-                                                  const Tokenizer::WordPieceOptions& options) {
+                                                  const Tokenizer::WordPieceOptions& options, bool mpnet_layout) {
   const std::string text = common::read_regular_file(vocab_txt, common::kMaxTokenizerFileBytes);
   // One token per line; \n, \r\n and \r all end a line (Python's universal newlines).
   std::vector<std::string> tokens;
@@ -146,6 +172,7 @@ std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& v
     t.content = content;
     t.id = *id;
     t.special = special;
+    t.lstrip = mpnet_layout && content == options.mask_token;  // MPNetTokenizer's mask "includes the space before it"
     impl->added_tokens.push_back(std::move(t));
   };
   for (const std::string* s : {&options.pad_token, &options.unk_token, &options.cls_token, &options.sep_token,
@@ -160,20 +187,12 @@ std::shared_ptr<const Tokenizer::Impl> load_vocab(const std::filesystem::path& v
     throw ConfigError(vocab_txt.string() + ": cls_token '" + options.cls_token + "' and sep_token '" +
                       options.sep_token + "' must be in the vocabulary");
   }
-  pp.present = true;
-  pp.specials[options.cls_token] = {{*cls}, {options.cls_token}};
-  pp.specials[options.sep_token] = {{*sep}, {options.sep_token}};
-  TemplatePiece c, s0, s1, a, b;
-  c.special = options.cls_token;
-  s0.special = options.sep_token;
-  s1.special = options.sep_token;
-  s1.type_id = 1;
-  a.is_sequence = true;
-  b.is_sequence = true;
-  b.sequence = 1;
-  b.type_id = 1;
-  pp.single = {c, a, s0};
-  pp.pair = {c, a, s0, b, s1};
+  if (mpnet_layout) {
+    set_roberta_processing(pp, {options.cls_token, *cls}, {options.sep_token, *sep}, /*trim_offsets=*/true,
+                           /*add_prefix_space=*/false);
+  } else {
+    set_bert_processing(pp, {options.cls_token, *cls}, {options.sep_token, *sep});
+  }
   impl->model_max_length = options.model_max_length;
   impl->finalize(options.cls_token, options.sep_token, options.pad_token, options.mask_token);
   return impl;
