@@ -101,27 +101,27 @@ def make_albert(out, texts):
     print(f"albert: {len(tok)} tokens -> {d}")
 
 
-def make_wordpiece(out, texts):
-    d = os.path.join(out, "wordpiece")
+def train_wordpiece(out, name, texts, special_tokens):
+    """A lowercasing WordPiece vocabulary of 2,000 pieces trained on the corpus into a fresh out/name (vocab.txt)."""
+    d = os.path.join(out, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     wp = BertWordPieceTokenizer(lowercase=True)
     wp.train_from_iterator(texts, vocab_size=2000, min_frequency=2, limit_alphabet=500,
-                           special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], show_progress=False)
+                           special_tokens=special_tokens, show_progress=False)
     wp.save_model(d)
+    return d
+
+
+def make_wordpiece(out, texts):
+    d = train_wordpiece(out, "wordpiece", texts, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
     tok = finish_with_transformers(d, "bert")
     print(f"wordpiece: {len(tok)} tokens -> {d}")
 
 
 def make_mpnet(out, texts):
-    d = os.path.join(out, "mpnet")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(texts, vocab_size=2000, min_frequency=2, limit_alphabet=500,
-                           special_tokens=["<s>", "<pad>", "</s>", "<unk>", "[PAD]", "[UNK]", "[CLS]", "[SEP]",
-                                           "[MASK]"], show_progress=False)
-    wp.save_model(d)
+    d = train_wordpiece(out, "mpnet", texts,
+                        ["<s>", "<pad>", "</s>", "<unk>", "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
     with open(os.path.join(d, "vocab.txt"), "a", encoding="utf-8") as f:
         f.write("<mask>\n")  # last, as in microsoft/mpnet-base's vocabulary
     tok = finish_with_transformers(d, "mpnet")
