@@ -701,6 +701,13 @@ TEST(SentenceEmbedderSimilarity, FunctionsMatchTheirDefinitions) {
     const Tensor s = embedder.similarity(a, b);
     ASSERT_EQ(s.shape, (std::vector<std::int64_t>{2, 3}));
     for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(s.data[i], expected[i], 1e-6) << "entry " << i;
+    // Pairwise: row i with row i, the diagonal of the matrix.
+    Tensor b2({2, 3});
+    b2.data.assign(b.data.begin(), b.data.begin() + 6);
+    const Tensor pair = embedder.similarity_pairwise(a, b2);
+    ASSERT_EQ(pair.shape, (std::vector<std::int64_t>{2}));
+    EXPECT_NEAR(pair.data[0], expected[0], 1e-6);
+    EXPECT_NEAR(pair.data[1], expected[4], 1e-6);
   }
   const auto plain = SentenceEmbedder::load(heads_dir("sentence-embeddings-cls"));
   EXPECT_EQ(plain.config().similarity, Similarity::cosine);  // none named
@@ -709,6 +716,8 @@ TEST(SentenceEmbedderSimilarity, FunctionsMatchTheirDefinitions) {
                                      "expected two [rows, D] tensors of the same D, got [2, 3] and [2, 4]");
   wrong.data.resize(3);
   expect_error<InvalidArgumentError>([&] { plain.similarity(wrong, wrong); }, "(3 and 3 values)");
+  expect_error<InvalidArgumentError>([&] { plain.similarity_pairwise(a, b); },
+                                     "similarity_pairwise: expected two [rows, D] tensors of the same shape, got [2, 3] and [3, 3]");
   wrong.shape = {std::int64_t{1} << 40, std::int64_t{1} << 40};  // the product overflows 64 bits
   expect_error<InvalidArgumentError>([&] { plain.similarity(wrong, wrong); }, "(3 and 3 values)");
   TempDir dir;

@@ -321,6 +321,8 @@ class SentenceEmbedder {
   // embedding tensors of the same width (a [N, D], b [M, D]; sums in double; cosine divides by max(norm, 1e-12)).
   // Different widths or a tensor that is not 2-D: InvalidArgumentError.
   Tensor similarity(const Tensor& a, const Tensor& b) const;
+  // [N]: the score between row i of a and row i of b (same shapes), as SentenceTransformer.similarity_pairwise.
+  Tensor similarity_pairwise(const Tensor& a, const Tensor& b) const;
   const SentenceEmbedderConfig& config() const noexcept;
   struct Impl;
 

@@ -18,9 +18,9 @@ def _check_truncate_dim(truncate_dim):
 
 
 def _rows(embeddings1, embeddings2):
-    """Two embedding arrays as float64 [rows, D] (a [D] vector is one row); their widths must agree."""
-    a = np.atleast_2d(np.asarray(embeddings1, dtype=np.float64))
-    b = np.atleast_2d(np.asarray(embeddings2, dtype=np.float64))
+    """Two embedding arrays as C-contiguous float32 [rows, D] (a [D] vector is one row); their widths must agree."""
+    a = np.ascontiguousarray(np.atleast_2d(np.asarray(embeddings1, dtype=np.float32)))
+    b = np.ascontiguousarray(np.atleast_2d(np.asarray(embeddings2, dtype=np.float32)))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise InvalidArgumentError(f"similarity: expected [rows, D] arrays of the same D, got {a.shape} and {b.shape}")
     return a, b
@@ -117,33 +117,16 @@ class SentenceTransformer:
     def similarity(self, embeddings1, embeddings2):
         """[N, M] float32 scores of the model's similarity function between the rows of two embedding arrays ([D] is
         one row), as SentenceTransformer.similarity: cosine, dot product, or the negated euclidean / manhattan
-        distance."""
-        a, b = _rows(embeddings1, embeddings2)
-        fn = self.similarity_fn_name
-        if fn == "cosine":
-            a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-            b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        if fn in ("cosine", "dot"):
-            scores = a @ b.T
-        else:
-            order = 2 if fn == "euclidean" else 1
-            scores = -np.linalg.norm(a[:, None, :] - b[None, :, :], ord=order, axis=2)
-        return scores.astype(np.float32)
+        distance (the C++ SentenceEmbedder::similarity; inputs are taken as float32, as sentence-transformers'
+        tensors)."""
+        return self._native.similarity(*_rows(embeddings1, embeddings2))
 
     def similarity_pairwise(self, embeddings1, embeddings2):
         """[N] scores between row i of each array (same shapes), as SentenceTransformer.similarity_pairwise."""
         a, b = _rows(embeddings1, embeddings2)
         if a.shape != b.shape:
             raise InvalidArgumentError(f"similarity_pairwise: shapes {a.shape} and {b.shape} differ")
-        fn = self.similarity_fn_name
-        if fn == "cosine":
-            a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-            b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-        if fn in ("cosine", "dot"):
-            scores = np.sum(a * b, axis=1)
-        else:
-            scores = -np.linalg.norm(a - b, ord=2 if fn == "euclidean" else 1, axis=1)
-        return scores.astype(np.float32)
+        return self._native.similarity_pairwise(a, b)
 
     def get_sentence_embedding_dimension(self):
         # hidden_size per pooling mode, or the last Dense module's out_features; at most truncate_dim

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +88,15 @@ FloatArray to_numpy(bertcpp::Tensor&& tensor) {
   nb::capsule owner(data, [](void* p) noexcept { delete static_cast<std::vector<float>*>(p); });
   std::vector<std::size_t> shape(tensor.shape.begin(), tensor.shape.end());
   return FloatArray(data->data(), shape.size(), shape.data(), owner);
+}
+
+using FloatMatrix = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+
+// A copy of a C-contiguous float32 [rows, cols] array as a Tensor.
+bertcpp::Tensor to_tensor(const FloatMatrix& m) {
+  bertcpp::Tensor t({static_cast<std::int64_t>(m.shape(0)), static_cast<std::int64_t>(m.shape(1))});
+  std::copy(m.data(), m.data() + t.numel(), t.data.begin());
+  return t;
 }
 
 FloatArray to_numpy(const std::vector<float>& values) {
@@ -563,6 +573,16 @@ void bind_pipelines(nb::module_& m) {
       .def_prop_ro("normalize", [](const bertcpp::SentenceEmbedder& st) { return st.config().normalize; })
       .def_prop_ro("dimension", [](const bertcpp::SentenceEmbedder& st) { return st.config().dimension; })
       .def_prop_ro("max_seq_length", [](const bertcpp::SentenceEmbedder& st) { return st.config().max_seq_length; })
+      .def("similarity",
+           [](const bertcpp::SentenceEmbedder& st, const FloatMatrix& a, const FloatMatrix& b) {
+             return to_numpy(st.similarity(to_tensor(a), to_tensor(b)));
+           },
+           "a"_a, "b"_a)
+      .def("similarity_pairwise",
+           [](const bertcpp::SentenceEmbedder& st, const FloatMatrix& a, const FloatMatrix& b) {
+             return to_numpy(st.similarity_pairwise(to_tensor(a), to_tensor(b)));
+           },
+           "a"_a, "b"_a)
       .def_prop_ro("similarity_fn_name", [](const bertcpp::SentenceEmbedder& st) {
         switch (st.config().similarity) {
           case bertcpp::Similarity::cosine: return "cosine";

@@ -2,6 +2,7 @@
 // optional Normalize.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <numeric>
 #include <string>
 
@@ -213,7 +214,12 @@ Tensor SentenceEmbedder::encode_document(std::span<const std::string> texts, Emb
   return encode(texts, options);
 }
 
-Tensor SentenceEmbedder::similarity(const Tensor& a, const Tensor& b) const {
+namespace {
+
+// a and b as the similarity functions read them: [rows, D] tensors of one D (and the same rows when `same_rows`),
+// copied, each row L2-normalized for cosine (heads::l2_normalize, torch.nn.functional.normalize's eps).
+std::pair<Tensor, Tensor> similarity_inputs(Similarity fn, const Tensor& a, const Tensor& b, const char* what,
+                                            bool same_rows) {
   const auto shape_of = [](const Tensor& t) {
     std::string s = "[";
     for (std::size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
@@ -225,48 +231,52 @@ Tensor SentenceEmbedder::similarity(const Tensor& a, const Tensor& b) const {
     const auto values = common::checked_mul(static_cast<std::uint64_t>(t.shape[0]), static_cast<std::uint64_t>(t.shape[1]));
     return values && t.data.size() == *values;
   };
-  if (!matrix(a) || !matrix(b) || a.dim(1) != b.dim(1)) {
-    throw InvalidArgumentError("SentenceEmbedder::similarity: expected two [rows, D] tensors of the same D, got " +
-                               shape_of(a) + " and " + shape_of(b) + " (" + std::to_string(a.data.size()) + " and " +
-                               std::to_string(b.data.size()) + " values)");
+  if (!matrix(a) || !matrix(b) || a.dim(1) != b.dim(1) || (same_rows && a.dim(0) != b.dim(0))) {
+    throw InvalidArgumentError(std::string("SentenceEmbedder::") + what + ": expected two [rows, D] tensors of the same " +
+                               (same_rows ? "shape" : "D") + ", got " + shape_of(a) + " and " + shape_of(b) + " (" +
+                               std::to_string(a.data.size()) + " and " + std::to_string(b.data.size()) + " values)");
   }
-  const std::int64_t n = a.dim(0), m = b.dim(0), d = a.dim(1);
+  std::pair<Tensor, Tensor> rows{a, b};
+  if (fn == Similarity::cosine) {
+    for (Tensor* t : {&rows.first, &rows.second})
+      for (std::int64_t i = 0; i < t->dim(0); ++i) heads::l2_normalize(t->row(i), t->dim(1));
+  }
+  return rows;
+}
+
+// The score of rows x and y of width d (cosine: rows already normalized); sums in double.
+float row_score(Similarity fn, const float* x, const float* y, std::int64_t d) {
+  double s = 0.0;
+  for (std::int64_t k = 0; k < d; ++k) {
+    const double u = x[k], v = y[k];
+    switch (fn) {
+      case Similarity::cosine:
+      case Similarity::dot: s += u * v; break;
+      case Similarity::euclidean: s += (u - v) * (u - v); break;
+      case Similarity::manhattan: s += std::abs(u - v); break;
+    }
+  }
+  if (fn == Similarity::euclidean) s = -std::sqrt(s);
+  if (fn == Similarity::manhattan) s = -s;
+  return static_cast<float>(s);
+}
+
+}  // namespace
+
+Tensor SentenceEmbedder::similarity(const Tensor& a, const Tensor& b) const {
   const Similarity fn = impl_->config.similarity;
-  // Cosine: each row's 1 / max(||row||, 1e-12), as torch.nn.functional.normalize.
-  const auto inverse_norms = [&](const Tensor& t) {
-    std::vector<double> inv(static_cast<std::size_t>(t.dim(0)), 1.0);
-    for (std::int64_t i = 0; fn == Similarity::cosine && i < t.dim(0); ++i) {
-      double squares = 0.0;
-      for (std::int64_t k = 0; k < d; ++k) squares += static_cast<double>(t.row(i)[k]) * t.row(i)[k];
-      inv[static_cast<std::size_t>(i)] = 1.0 / std::max(std::sqrt(squares), 1e-12);
-    }
-    return inv;
-  };
-  const std::vector<double> inv_a = inverse_norms(a), inv_b = inverse_norms(b);
-  Tensor out({n, m});
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t j = 0; j < m; ++j) {
-      const float* x = a.row(i);
-      const float* y = b.row(j);
-      double s = 0.0;
-      for (std::int64_t k = 0; k < d; ++k) {
-        const double u = x[k], v = y[k];
-        switch (fn) {
-          case Similarity::cosine:
-          case Similarity::dot: s += u * v; break;
-          case Similarity::euclidean: s += (u - v) * (u - v); break;
-          case Similarity::manhattan: s += std::abs(u - v); break;
-        }
-      }
-      switch (fn) {
-        case Similarity::cosine: s *= inv_a[static_cast<std::size_t>(i)] * inv_b[static_cast<std::size_t>(j)]; break;
-        case Similarity::dot: break;
-        case Similarity::euclidean: s = -std::sqrt(s); break;
-        case Similarity::manhattan: s = -s; break;
-      }
-      out.row(i)[j] = static_cast<float>(s);
-    }
-  }
+  const auto [x, y] = similarity_inputs(fn, a, b, "similarity", false);
+  Tensor out({x.dim(0), y.dim(0)});
+  for (std::int64_t i = 0; i < x.dim(0); ++i)
+    for (std::int64_t j = 0; j < y.dim(0); ++j) out.row(i)[j] = row_score(fn, x.row(i), y.row(j), x.dim(1));
+  return out;
+}
+
+Tensor SentenceEmbedder::similarity_pairwise(const Tensor& a, const Tensor& b) const {
+  const Similarity fn = impl_->config.similarity;
+  const auto [x, y] = similarity_inputs(fn, a, b, "similarity_pairwise", true);
+  Tensor out({x.dim(0)});
+  for (std::int64_t i = 0; i < x.dim(0); ++i) out.data[static_cast<std::size_t>(i)] = row_score(fn, x.row(i), y.row(i), x.dim(1));
   return out;
 }
 

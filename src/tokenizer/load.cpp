@@ -268,6 +268,22 @@ SettingsFiles SettingsFiles::read(const std::filesystem::path& dir) {
   return s;
 }
 
+std::optional<std::string> SettingsFiles::tokenizer_class() const {
+  if (!tokenizer_config) return std::nullopt;
+  const auto it = tokenizer_config->find("tokenizer_class");
+  if (it == tokenizer_config->end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+const weights::ModelSpec* SettingsFiles::model_spec() const {
+  const std::filesystem::path config = dir / "config.json";
+  if (!common::entry_exists(config)) return nullptr;
+  const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
+  const auto it = model_cfg.find("model_type");
+  if (it == model_cfg.end() || !it->is_string()) return nullptr;
+  return weights::find_model_spec(it->get<std::string>());
+}
+
 void read_tokenizer_config(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options,
                            bool& has_model_max_length) {
   // special_tokens_map.json first; tokenizer_config.json (read second) wins where both name a token.

@@ -16,6 +16,7 @@
 #include "common/json_io.hpp"
 #include "tokenizer/segment_encoder.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
+#include "weights/model_spec.hpp"
 
 namespace bertcpp::tokenizer {
 
@@ -39,6 +40,11 @@ struct SettingsFiles {
 
   static SettingsFiles read(const std::filesystem::path& dir);
   std::filesystem::path tokenizer_config_file() const { return dir / "tokenizer_config.json"; }
+  // tokenizer_config.json's tokenizer_class when it is a string (e.g. "XLMRobertaTokenizerFast"), else nullopt.
+  std::optional<std::string> tokenizer_class() const;
+  // The model-type registry entry of config.json's model_type in `dir` (which tokenizer family the type uses),
+  // or null: no config.json, no string model_type, or a type bertcpp does not know.
+  const weights::ModelSpec* model_spec() const;
   std::filesystem::path special_tokens_map_file() const { return dir / "special_tokens_map.json"; }
 };
 

@@ -40,26 +40,17 @@ void read_token_list(const Fields& f, const json& cfg, const char* key, std::vec
 }
 
 SentencePieceVariant variant_of(const SettingsFiles& settings, const fs::path& model_file) {
-  const fs::path cfg_file = settings.tokenizer_config_file();
-  if (const std::optional<json>& cfg = settings.tokenizer_config) {
-    if (auto it = cfg->find("tokenizer_class"); it != cfg->end() && it->is_string()) {
-      const std::string c = it->get<std::string>();
-      if (c == "AlbertTokenizer" || c == "AlbertTokenizerFast") return SentencePieceVariant::albert;
-      if (c == "XLMRobertaTokenizer" || c == "XLMRobertaTokenizerFast") return SentencePieceVariant::xlm_roberta;
-      throw UnsupportedError(cfg_file.string() + ": tokenizer_class '" + c + "' with " +
-                             model_file.filename().string() +
-                             " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
-    }
+  if (const std::optional<std::string> c = settings.tokenizer_class()) {
+    if (*c == "AlbertTokenizer" || *c == "AlbertTokenizerFast") return SentencePieceVariant::albert;
+    if (*c == "XLMRobertaTokenizer" || *c == "XLMRobertaTokenizerFast") return SentencePieceVariant::xlm_roberta;
+    throw UnsupportedError(settings.tokenizer_config_file().string() + ": tokenizer_class '" + *c + "' with " +
+                           model_file.filename().string() +
+                           " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
   }
-  if (const fs::path config = settings.dir / "config.json"; common::entry_exists(config)) {
-    const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
-    if (auto it = model_cfg.find("model_type"); it != model_cfg.end() && it->is_string()) {
-      // The model-type registry says which SentencePiece tokenizer the type uses.
-      if (const weights::ModelSpec* spec = weights::find_model_spec(it->get<std::string>())) {
-        if (spec->sentencepiece == weights::SentencePieceStyle::albert) return SentencePieceVariant::albert;
-        if (spec->sentencepiece == weights::SentencePieceStyle::xlm_roberta) return SentencePieceVariant::xlm_roberta;
-      }
-    }
+  // The model-type registry says which SentencePiece tokenizer the type uses.
+  if (const weights::ModelSpec* spec = settings.model_spec()) {
+    if (spec->sentencepiece == weights::SentencePieceStyle::albert) return SentencePieceVariant::albert;
+    if (spec->sentencepiece == weights::SentencePieceStyle::xlm_roberta) return SentencePieceVariant::xlm_roberta;
   }
   return model_file.filename() == "spiece.model" ? SentencePieceVariant::albert : SentencePieceVariant::xlm_roberta;
 }

@@ -2,12 +2,9 @@
 #include <limits>
 #include <optional>
 
-#include "common/file_io.hpp"
-#include "common/json_io.hpp"
 #include "tokenizer/loaders.hpp"
 #include "tokenizer/utf8.hpp"
 #include "tokenizer/wordpiece/encoder.hpp"
-#include "weights/model_spec.hpp"
 
 namespace bertcpp::tokenizer {
 namespace {
@@ -99,16 +96,10 @@ std::unique_ptr<const SegmentEncoder> wordpiece_from_json(const Fields& f, const
 
 bool mpnet_vocab_layout(const SettingsFiles& settings, Tokenizer::WordPieceOptions& options) {
   bool mpnet = false;
-  if (settings.tokenizer_config && settings.tokenizer_config->contains("tokenizer_class") &&
-      (*settings.tokenizer_config)["tokenizer_class"].is_string()) {
-    const std::string c = (*settings.tokenizer_config)["tokenizer_class"].get<std::string>();
-    mpnet = c == "MPNetTokenizer" || c == "MPNetTokenizerFast";
-  } else if (const auto config = settings.dir / "config.json"; common::entry_exists(config)) {
-    const json model_cfg = common::read_json_object(config, common::kMaxSettingsFileBytes);
-    if (auto it = model_cfg.find("model_type"); it != model_cfg.end() && it->is_string()) {
-      const weights::ModelSpec* spec = weights::find_model_spec(it->get<std::string>());
-      mpnet = spec && spec->vocab_txt == weights::VocabTxtStyle::mpnet;
-    }
+  if (const std::optional<std::string> c = settings.tokenizer_class()) {
+    mpnet = *c == "MPNetTokenizer" || *c == "MPNetTokenizerFast";
+  } else if (const weights::ModelSpec* spec = settings.model_spec()) {
+    mpnet = spec->vocab_txt == weights::VocabTxtStyle::mpnet;
   }
   if (mpnet) {
     options.cls_token = "<s>";
