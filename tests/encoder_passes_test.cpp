@@ -107,7 +107,8 @@ std::vector<float> rows(const Tensor& out, std::int64_t b, std::int64_t length) 
   return {p, p + length * H};
 }
 
-// A batch of ~3 passes gives each sequence bit for bit what a forward over its pass's sequences alone gives, and
+// A batch of ~3 passes gives each sequence's hidden states bit for bit what a forward over its pass's sequences
+// alone gives (the pooler output within 1e-6: it runs once over the whole batch), and
 // (within 1e-5) what one pass over the whole batch gives (hidden_states: a single pass); fp32 and int8 (whose
 // per-token input quantization and scratch rows follow the pass).
 class EncoderPassesCompute : public ::testing::TestWithParam<ComputeType> {};
@@ -144,7 +145,9 @@ TEST_P(EncoderPassesCompute, BatchLargerThanAPassMatchesItsPassesRunAlone) {
           << "pass " << p << " sequence " << b;
       const auto got_pooled = whole.pooler_output.row(static_cast<std::int64_t>(b));
       const auto want_pooled = alone.pooler_output.row(static_cast<std::int64_t>(b - first));
-      EXPECT_EQ(std::memcmp(got_pooled, want_pooled, 48 * sizeof(float)), 0) << "pooler, sequence " << b;
+      // The pooler is one GEMM over the whole batch's [CLS] rows, not a pass's: its rows see another M than in
+      // the pass alone, which oneDNN's AVX2 sgemm (gemm:jit) may sum in another order (1e-7 on an AVX2-only CPU).
+      for (std::int64_t h = 0; h < 48; ++h) EXPECT_NEAR(got_pooled[h], want_pooled[h], 1e-6) << "pooler, sequence " << b;
     }
   }
 }

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -359,6 +361,82 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(128, 384, 1536, Epilogue::gelu_erf),
                       // more rows than LinearInt8's row block (256): the GEMM and its epilogue run block by block
                       std::make_tuple(600, 64, 96, Epilogue::gelu_erf), std::make_tuple(513, 40, 24, Epilogue::residual)));
+
+// Both ways of spreading an int8 GEMM over the threads (LinearInt8's Int8Schedule; BERTCPP_INT8_SCHEDULE forces
+// one) compute the same s32 sums and run the same epilogue per row: outputs, requantized rows and scratch use are
+// identical bit for bit, for row counts below, at and past a chunk (16) and past a row block (256).
+TEST(LinearInt8, SchedulesGiveIdenticalResults) {
+  std::mt19937 rng(23);
+  const std::int64_t k = 72, n = 136;
+  const auto w = random_vector(n * k, rng, 0.1f), b = random_vector(n, rng, 0.2f);
+  const std::vector<std::int32_t> outlier{3, 50}, next_outlier{1, 7, 130};
+  kernels::DnnlContext ctx;
+  struct Run {
+    std::vector<float> gelu, residual;
+    std::vector<std::uint8_t> requantized;
+    std::vector<float> scale, next_kept;
+    std::vector<std::int32_t> zero_point;
+  };
+  const auto run = [&](const char* schedule, std::int64_t m, const std::vector<float>& x) {
+    EXPECT_EQ(setenv("BERTCPP_INT8_SCHEDULE", schedule, 1), 0);
+    const kernels::LinearInt8 up(ctx, w, b, k, n, Epilogue::gelu_erf, outlier);
+    const kernels::LinearInt8 sum(ctx, w, b, k, n, Epilogue::residual, outlier);
+    unsetenv("BERTCPP_INT8_SCHEDULE");
+    EXPECT_STREQ(kernels::to_string(up.schedule()), schedule);
+    std::vector<std::uint8_t> xq(static_cast<std::size_t>(m * k));
+    std::vector<float> scale(static_cast<std::size_t>(m)), kept(static_cast<std::size_t>(m) * outlier.size());
+    std::vector<std::int32_t> zero_point(static_cast<std::size_t>(m));
+    kernels::quantize_rows_u8(x.data(), m, k, up.outlier_channels(), {xq.data(), scale.data(), zero_point.data(), kept.data()});
+    const kernels::LinearInt8::Input in{xq.data(), scale.data(), zero_point.data(), kept.data()};
+    std::vector<std::byte> scratch;
+    kernels::GemmExec exec{dnnl::stream(ctx.engine), &scratch};
+    Run r;
+    r.gelu.assign(static_cast<std::size_t>(m * n), 0.0f);
+    up.forward(exec, in, m, r.gelu.data());
+    r.residual = random_vector(static_cast<std::size_t>(m * n), rng, 1.0f);
+    sum.forward(exec, in, m, r.residual.data());
+    // Requantized for a next layer, the fp32 output only through scratch rows.
+    r.requantized.resize(static_cast<std::size_t>(m * n));
+    r.scale.resize(static_cast<std::size_t>(m));
+    r.zero_point.resize(static_cast<std::size_t>(m));
+    r.next_kept.resize(static_cast<std::size_t>(m) * next_outlier.size());
+    const kernels::LinearInt8::Requantize requantize{
+        {next_outlier.data(), static_cast<std::int64_t>(next_outlier.size())},
+        {r.requantized.data(), r.scale.data(), r.zero_point.data(), r.next_kept.data()},
+        /*keep_output=*/false};
+    std::vector<float> y_scratch(static_cast<std::size_t>(m * n));
+    up.forward(exec, in, m, y_scratch.data(), &requantize);
+    return r;
+  };
+  for (const std::int64_t m : {1, 5, 16, 17, 40, 300}) {
+    SCOPED_TRACE(m);
+    const auto x = random_vector(static_cast<std::size_t>(m * k), rng, 1.0f, 0.4f);
+    const std::mt19937 state = rng;
+    const Run a = run("onednn", m, x);
+    rng = state;  // the same residual for both
+    const Run c = run("rows", m, x);
+    EXPECT_EQ(a.gelu, c.gelu);
+    EXPECT_EQ(a.residual, c.residual);
+    EXPECT_EQ(a.requantized, c.requantized);
+    EXPECT_EQ(a.scale, c.scale);
+    EXPECT_EQ(a.zero_point, c.zero_point);
+    EXPECT_EQ(a.next_kept, c.next_kept);
+  }
+}
+
+TEST(LinearInt8, UnknownScheduleIsAnError) {
+  std::mt19937 rng(3);
+  kernels::DnnlContext ctx;
+  const auto w = random_vector(8 * 8, rng);
+  ASSERT_EQ(setenv("BERTCPP_INT8_SCHEDULE", "threads", 1), 0);
+  try {
+    const kernels::LinearInt8 layer(ctx, w, {}, 8, 8, Epilogue::none);
+    ADD_FAILURE() << "an unknown BERTCPP_INT8_SCHEDULE was accepted";
+  } catch (const InvalidArgumentError& e) {
+    EXPECT_NE(std::string(e.what()).find("BERTCPP_INT8_SCHEDULE='threads'"), std::string::npos) << e.what();
+  }
+  unsetenv("BERTCPP_INT8_SCHEDULE");
+}
 
 TEST(Dense, InputMustBePreparedForItsComputeType) {
   std::mt19937 rng(5);

@@ -122,7 +122,7 @@ void run_packed(const BertModel& model, const Batch& batch, bool pooled,
     m.encoder->pool(*ws, pooled_rows);
     out.pooled = pooled_rows;
   }
-  kernels::GemmExec exec{dnnl::stream(m.dnnl.engine), &ws->scratchpad, &ws->accumulator};
+  kernels::GemmExec exec{dnnl::stream(m.dnnl.engine), &ws->scratchpad, &ws->accumulator, &ws->thread_streams};
   out.exec = &exec;
   out.workspace = &*ws;
   head(out);

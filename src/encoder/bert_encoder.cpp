@@ -351,7 +351,7 @@ void BertEncoder::load_int8_layers(const weights::Checkpoint& ckpt, const weight
   Workspace ws;
   pack(calibration_batch(config_), config_, ws.packed);
   reserve(ws);
-  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
+  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator, &ws.thread_streams};
   embed(ws, exec);
   const kernels::RelativeBias bias = relative_bias(ws);  // one pass: positions need no rebasing
   struct Calibrating {
@@ -409,7 +409,7 @@ void BertEncoder::begin_pass(Workspace& ws, std::int64_t first, std::int64_t las
 void BertEncoder::run(Workspace& ws, const HiddenStateSink& on_hidden_state) const {
   const std::int64_t H = config_.hidden_size;
   reserve_batch(ws);  // the per-pass buffers: begin_pass below
-  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator};
+  kernels::GemmExec exec{dnnl::stream(ctx_->engine), &ws.scratchpad, &ws.accumulator, &ws.thread_streams};
   float* hidden = ws.hidden.data();
   {
     common::StageTimer timer(common::Stage::embeddings);

@@ -40,6 +40,7 @@ struct Workspace {
   kernels::GemmInputBuffers gemm_input;  // int8 / bf16: the current GEMM's input, quantized or rounded
   kernels::GemmInputBuffers ffn_down_input;  // FFN down's input, prepared while FFN up still reads gemm_input
   common::AlignedVector<std::int32_t> accumulator;  // int8: a GEMM's s32 result before its epilogue
+  std::vector<dnnl::stream> thread_streams;  // int8 GEMMs that every thread runs on its own rows (GemmExec)
 };
 
 class WorkspacePool {

@@ -122,6 +122,9 @@ struct GemmExec {
   // int8 GEMMs: the s32 result before bertcpp's own epilogue (linear_int8.hpp); grown as needed. Null: the
   // int8 layer uses a buffer of its own for the call.
   common::AlignedVector<std::int32_t>* accumulator = nullptr;
+  // GEMMs that each thread runs on its own (LinearInt8's Int8Schedule::row_chunks): one stream per thread, grown
+  // as needed. Null: such a layer makes its own for the call.
+  std::vector<dnnl::stream>* thread_streams = nullptr;
 };
 
 // How a Linear's weights are laid out for oneDNN.

@@ -23,11 +23,18 @@
 // them out of the row's range and copy their fp32 values out, and the epilogue adds their exact fp32 product
 // (a handful of multiply-adds per output; docs/quantization.md has the accuracy this buys).
 //
+// How the s32 GEMM is split over the threads (Int8Schedule) is measured once per shape at load: oneDNN's own
+// threading over blocks of rows, or one single-threaded GEMM per thread on chunks of 16 rows, each chunk's
+// epilogue run by the same thread right after it. Where oneDNN has VNNI its threaded kernels are at the
+// instruction's peak; on AVX2 without VNNI (gemm:jit's u8s8 kernel) two threads ran one 128-row GEMM no faster
+// than one thread (31 vs 30 GOP/s), and one GEMM per thread on 16-row chunks ran at 68 (docs/quantization.md).
+//
 // The primitive never depends on the values of s_x, z, the weights or the epilogue, so every int8 layer of
 // one shape shares it through GemmCache.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -37,6 +44,20 @@
 #include "kernels/quantize.hpp"
 
 namespace bertcpp::kernels {
+
+// How LinearInt8 spreads its GEMM over the threads (see the file comment). Both compute the same s32 sums, so the
+// outputs are identical bit for bit.
+enum class Int8Schedule {
+  onednn_threads,  // one GEMM per block of rows, threaded by oneDNN; then the block's epilogue, rows split over the threads
+  row_chunks,      // each thread: single-threaded GEMMs on its own chunks of rows, each chunk's epilogue right after
+};
+const char* to_string(Int8Schedule schedule) noexcept;
+
+// The schedule of an int8 GEMM with K inputs and N outputs and weights in `layout`: measured once per (K, N,
+// layout) per process (one 128-row GEMM of at most 1024 x 1024 of the weights each way; row_chunks must be 10 %
+// faster), unless BERTCPP_INT8_SCHEDULE is "onednn" or "rows" (InvalidArgumentError for another value than those
+// and "auto").
+Int8Schedule chosen_int8_schedule(const dnnl::engine& engine, std::int64_t k, std::int64_t n, WeightLayout layout);
 
 class LinearInt8 {
  public:
@@ -75,21 +96,30 @@ class LinearInt8 {
   std::int64_t in_features() const noexcept { return k_; }
   std::int64_t out_features() const noexcept { return n_; }
   WeightLayout layout() const noexcept { return layout_; }
+  Int8Schedule schedule() const noexcept { return schedule_; }
   std::size_t packed_bytes() const noexcept {
     return packed_weight_.size() +
            (bias_.size() + scales_.size() + row_sums_.size() + outlier_index_.size() + outlier_weight_.size()) * 4;
   }
 
  private:
-  GemmPrimitive create(std::int64_t m) const;
-  // y rows [0, m) from the s32 rows acc (see the file comment).
+  std::shared_ptr<const GemmPrimitive> primitive(std::int64_t m) const;  // the [m, K] x [K, N] -> s32 GEMM, cached
+  void forward_blocks(GemmExec& exec, const Input& x, std::int64_t m, float* y, const Requantize* requantize) const;
+  void forward_row_chunks(GemmExec& exec, const Input& x, std::int64_t m, float* y,
+                          const Requantize* requantize) const;
+  // y rows [0, m) from the s32 rows acc, the rows split over the threads (see the file comment).
   void epilogue_rows(const std::int32_t* acc, const Input& x, std::int64_t m, float* y,
                      const Requantize* requantize) const;
+  // One output row: row r of x (and of requantize's target) from its s32 row acc, into out (y's row r, or a
+  // scratch row when requantize does not keep the output).
+  void epilogue_row(const std::int32_t* acc, const Input& x, std::int64_t r, float* out,
+                    const Requantize* requantize) const;
 
   const DnnlContext* ctx_ = nullptr;
   std::int64_t k_ = 0, n_ = 0;
   Epilogue epilogue_ = Epilogue::none;
   WeightLayout layout_ = WeightLayout::onednn_preferred;
+  Int8Schedule schedule_ = Int8Schedule::onednn_threads;
   dnnl::memory::desc weight_desc_;             // s8 {K, N} in the chosen layout
   common::PackedVector<std::byte> packed_weight_;   // Wq^T in weight_desc_'s layout (with oneDNN's compensation, if any)
   common::AlignedVector<float> bias_;          // b [N], zeros when the checkpoint has none
