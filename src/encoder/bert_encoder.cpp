@@ -102,18 +102,16 @@ void observe_max(std::vector<float>& channel_max, const float* x, std::int64_t r
       channel_max[static_cast<std::size_t>(c)] = std::max(channel_max[static_cast<std::size_t>(c)], std::abs(x[r * cols + c]));
 }
 
-// How many input channels of each int8 GEMM stay fp32 (kernels/linear_int8.hpp). Measured on
-// all-MiniLM-L6-v2 (docs/quantization.md): mean embedding cosine to fp32 0.99895 with smoothing and none kept,
-// 0.99935 / 0.99949 / 0.99951 / 0.99955 keeping 1 / 2 / 4 / 8; each costs J multiply-adds per output.
-constexpr std::size_t kOutlierChannels = 4;
-
-// The kOutlierChannels channels with the largest calibrated |x| (among those that were ever non-zero), in
-// increasing order.
+// The kernels::int8_levels().outlier_channels channels with the largest calibrated |x| (among those that were
+// ever non-zero), in increasing order. How many stay fp32 was measured on all-MiniLM-L6-v2
+// (docs/quantization.md): with VNNI's 8-bit operands, mean embedding cosine to fp32 0.99935 / 0.99949 / 0.99951 /
+// 0.99955 keeping 1 / 2 / 4 / 8 (4 kept); with AVX2's 7-bit activations 0.99893 keeping 4, 0.99904 keeping 8
+// (8 kept). Each costs one multiply-add per output.
 std::vector<std::int32_t> outlier_channels(const std::vector<float>& input_max) {
   std::vector<std::int32_t> order;
   for (std::size_t k = 0; k < input_max.size(); ++k)
     if (input_max[k] > 0.0f && std::isfinite(input_max[k])) order.push_back(static_cast<std::int32_t>(k));
-  const std::size_t keep = std::min(kOutlierChannels, order.size());
+  const std::size_t keep = std::min(static_cast<std::size_t>(kernels::int8_levels().outlier_channels), order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
                     [&](std::int32_t a, std::int32_t b) {
                       const float x = input_max[static_cast<std::size_t>(a)], y = input_max[static_cast<std::size_t>(b)];

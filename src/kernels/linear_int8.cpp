@@ -220,8 +220,8 @@ void LinearInt8::epilogue_row(const std::int32_t* acc, const Input& x, std::int6
   const float sx = x.row_scale[r];
   const std::int32_t z = x.row_zero_point[r];
   const auto value = (a - z * rowsum).cast<float>() * (sx * sw) + b;
-  // The s8 part plus the fp32 outlier channels' products (up to four in the same pass over the row), plus the
-  // residual, then the activation in place.
+  // The s8 part plus the fp32 outlier channels' products (up to four in the same pass over the row, the next
+  // four in a second one), plus the residual, then the activation in place.
   const float* o = J > 0 ? x.outliers + r * J : nullptr;
   const auto w = [&](std::int64_t j) { return Eigen::Map<const ArrayXf>(outlier_weight_.data() + j * n_, n_); };
   const auto assign = [&](const auto& expr) {
@@ -235,7 +235,14 @@ void LinearInt8::epilogue_row(const std::int32_t* acc, const Input& x, std::int6
     case 3: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2)); break;
     default: assign(value + o[0] * w(0) + o[1] * w(1) + o[2] * w(2) + o[3] * w(3)); break;
   }
-  for (std::int64_t j = 4; j < J; ++j) out += o[j] * w(j);
+  switch (std::clamp<std::int64_t>(J - 4, 0, 4)) {
+    case 0: break;
+    case 1: out += o[4] * w(4); break;
+    case 2: out += o[4] * w(4) + o[5] * w(5); break;
+    case 3: out += o[4] * w(4) + o[5] * w(5) + o[6] * w(6); break;
+    default: out += o[4] * w(4) + o[5] * w(5) + o[6] * w(6) + o[7] * w(7); break;
+  }
+  for (std::int64_t j = 8; j < J; ++j) out += o[j] * w(j);
   switch (epilogue_) {
     case Epilogue::residual:
     case Epilogue::none: break;

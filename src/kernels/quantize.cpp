@@ -62,7 +62,7 @@ Int8Levels int8_levels() noexcept {
     const auto avx512_vnni = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_vnni);
     const auto avx2_vnni = static_cast<unsigned>(dnnl::cpu_isa::avx2_vnni);
     const bool vnni = (isa & avx512_vnni) == avx512_vnni || (isa & avx2_vnni) == avx2_vnni;
-    return vnni ? Int8Levels{255, 127} : Int8Levels{255, 63};
+    return vnni ? Int8Levels{255, 127, 4} : Int8Levels{127, 127, 8};
   }();
   return levels;
 }

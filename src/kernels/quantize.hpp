@@ -34,10 +34,13 @@ QuantParams u8_params(float lo, float hi, int max_level = 255) noexcept;
 // vpdpbusd sums u8 x s8 products exactly in s32): activations u8 [0, 255], weights s8 [-127, 127]. Without
 // (AVX2, AVX-512 before VNNI): oneDNN multiplies with vpmaddubsw, which adds two u8 x s8 products in a
 // saturating int16; 2 x 255 x 127 overflows it (measured under ONEDNN_MAX_CPU_ISA=AVX2: outputs off by up to
-// 0.3 at unit scale), so one operand gives up a bit - see docs/quantization.md for which one and why.
+// 0.3 at unit scale), so one operand gives up a bit: the activations ([0, 127]; 2 x 127 x 127 fits), measured
+// closer to fp32 than 7-bit weights. The coarser grid is made up for by keeping 8 input channels of each GEMM
+// in fp32 instead of 4 (docs/quantization.md has the figures).
 struct Int8Levels {
-  int activation_max;  // u8 activations use [0, activation_max]
-  int weight_max;      // s8 weights use [-weight_max, weight_max]
+  int activation_max;    // u8 activations use [0, activation_max]
+  int weight_max;        // s8 weights use [-weight_max, weight_max]
+  int outlier_channels;  // input channels of each int8 GEMM kept in fp32 (linear_int8.hpp)
 };
 Int8Levels int8_levels() noexcept;
 
