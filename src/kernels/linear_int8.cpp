@@ -77,18 +77,25 @@ std::pair<double, double> time_schedules(const dnnl::engine& engine, std::int64_
   };
   const auto run_chunks = [&] {
     const std::int64_t chunks = (kProbeRows + chunk - 1) / chunk;
+    std::exception_ptr error;
 #pragma omp parallel
     {
       const std::int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-      for (std::int64_t j = chunks * t / nt; j < chunks * (t + 1) / nt; ++j) {
-        dnnl::memory src(chunk_pd.src_desc(), engine, x.data() + j * chunk * k),
-            dst(chunk_pd.dst_desc(), engine, acc.data() + j * chunk * n),
-            scratch(chunk_pd.scratchpad_desc(), engine, pad.data() + t * chunk_pad);
-        chunked.execute(streams[static_cast<std::size_t>(t)], {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights},
-                                                               {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}});
-        streams[static_cast<std::size_t>(t)].wait();
+      try {
+        for (std::int64_t j = chunks * t / nt; j < chunks * (t + 1) / nt; ++j) {
+          dnnl::memory src(chunk_pd.src_desc(), engine, x.data() + j * chunk * k),
+              dst(chunk_pd.dst_desc(), engine, acc.data() + j * chunk * n),
+              scratch(chunk_pd.scratchpad_desc(), engine, pad.data() + t * chunk_pad);
+          chunked.execute(streams[static_cast<std::size_t>(t)], {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights},
+                                                                 {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}});
+          streams[static_cast<std::size_t>(t)].wait();
+        }
+      } catch (...) {  // an exception must not leave an OpenMP region
+#pragma omp critical(bertcpp_linear_int8_error)
+        if (!error) error = std::current_exception();
       }
     }
+    if (error) std::rethrow_exception(error);
   };
   const auto best_of = [](const auto& run) {
     double best = 1e30;
