@@ -50,17 +50,30 @@ std::vector<dnnl::stream>& thread_streams(GemmExec& exec, const dnnl::engine& en
   return streams;
 }
 
-// Seconds of one kProbeRows-row s32 GEMM under each schedule (the better of two runs after a warm-up).
-std::pair<double, double> time_schedules(const dnnl::engine& engine, std::int64_t k, std::int64_t n,
-                                         WeightLayout layout) {
+// BERTCPP_INT8_SCHEDULE: unset or "auto" = measure; "onednn", "rows" = that schedule for every int8 GEMM.
+bool forced_schedule(Int8Schedule& schedule) {
+  const char* env = std::getenv("BERTCPP_INT8_SCHEDULE");
+  if (!env || !*env || std::string(env) == "auto") return false;
+  const std::string value(env);
+  if (value == "onednn") schedule = Int8Schedule::onednn_threads;
+  else if (value == "rows") schedule = Int8Schedule::row_chunks;
+  else throw InvalidArgumentError("BERTCPP_INT8_SCHEDULE='" + value + "' is not one of auto, onednn, rows");
+  return true;
+}
+
+}  // namespace
+
+Int8ScheduleTimes time_int8_schedules(const dnnl::engine& engine, std::int64_t m, std::int64_t k, std::int64_t n,
+                                      WeightLayout layout) {
   const dnnl::memory::desc weights_md = packed_weights_desc(engine, layout, k, n, GemmTypes::u8s8);
   dnnl::memory weights(weights_md, engine);
   std::memset(weights.get_data_handle(), 1, weights_md.get_size());
-  std::vector<std::uint8_t> x(static_cast<std::size_t>(kProbeRows * k), 1);
   const auto threads = static_cast<std::int64_t>(omp_get_max_threads());
-  const std::int64_t chunk = chunk_rows(kProbeRows, threads);
-  common::AlignedVector<std::int32_t> acc(static_cast<std::size_t>(kProbeRows * n));
-  const auto whole_pd = s32_gemm(engine, kProbeRows, k, n, weights_md);
+  const std::int64_t chunk = chunk_rows(m, threads), chunks = (m + chunk - 1) / chunk;
+  // Whole chunks only (a partial last one runs as a whole one over padding rows: timing, not results).
+  std::vector<std::uint8_t> x(static_cast<std::size_t>(chunks * chunk * k), 1);
+  common::AlignedVector<std::int32_t> acc(static_cast<std::size_t>(chunks * chunk * n));
+  const auto whole_pd = s32_gemm(engine, m, k, n, weights_md);
   const auto chunk_pd = s32_gemm(engine, chunk, k, n, weights_md);
   const dnnl::matmul whole(whole_pd), chunked(chunk_pd);
   const std::size_t whole_pad = whole_pd.scratchpad_desc().get_size(), chunk_pad = chunk_pd.scratchpad_desc().get_size();
@@ -76,7 +89,6 @@ std::pair<double, double> time_schedules(const dnnl::engine& engine, std::int64_
     stream.wait();
   };
   const auto run_chunks = [&] {
-    const std::int64_t chunks = (kProbeRows + chunk - 1) / chunk;
     std::exception_ptr error;
 #pragma omp parallel
     {
@@ -107,22 +119,11 @@ std::pair<double, double> time_schedules(const dnnl::engine& engine, std::int64_
     }
     return best;
   };
-  const double whole_seconds = best_of(run_whole);
-  return {whole_seconds, best_of(run_chunks)};
+  Int8ScheduleTimes times;
+  times.onednn_threads = best_of(run_whole);
+  times.row_chunks = best_of(run_chunks);
+  return times;
 }
-
-// BERTCPP_INT8_SCHEDULE: unset or "auto" = measure; "onednn", "rows" = that schedule for every int8 GEMM.
-bool forced_schedule(Int8Schedule& schedule) {
-  const char* env = std::getenv("BERTCPP_INT8_SCHEDULE");
-  if (!env || !*env || std::string(env) == "auto") return false;
-  const std::string value(env);
-  if (value == "onednn") schedule = Int8Schedule::onednn_threads;
-  else if (value == "rows") schedule = Int8Schedule::row_chunks;
-  else throw InvalidArgumentError("BERTCPP_INT8_SCHEDULE='" + value + "' is not one of auto, onednn, rows");
-  return true;
-}
-
-}  // namespace
 
 const char* to_string(Int8Schedule schedule) noexcept {
   switch (schedule) {
@@ -141,8 +142,10 @@ Int8Schedule chosen_int8_schedule(const dnnl::engine& engine, std::int64_t k, st
   std::lock_guard lock(mutex);
   const auto key = std::make_tuple(k, n, layout);
   if (auto it = chosen.find(key); it != chosen.end()) return it->second;
-  const auto [whole, chunks] = time_schedules(engine, std::min(k, kMaxProbeDim), std::min(n, kMaxProbeDim), layout);
-  const Int8Schedule schedule = chunks * kRequiredSpeedup < whole ? Int8Schedule::row_chunks : Int8Schedule::onednn_threads;
+  const Int8ScheduleTimes t =
+      time_int8_schedules(engine, kProbeRows, std::min(k, kMaxProbeDim), std::min(n, kMaxProbeDim), layout);
+  const Int8Schedule schedule =
+      t.row_chunks * kRequiredSpeedup < t.onednn_threads ? Int8Schedule::row_chunks : Int8Schedule::onednn_threads;
   chosen.emplace(key, schedule);
   return schedule;
 }

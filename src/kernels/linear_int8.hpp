@@ -59,6 +59,14 @@ const char* to_string(Int8Schedule schedule) noexcept;
 // and "auto").
 Int8Schedule chosen_int8_schedule(const dnnl::engine& engine, std::int64_t k, std::int64_t n, WeightLayout layout);
 
+// Seconds of one bare [m, K] x [K, N] u8 x s8 -> s32 GEMM (no epilogue) under each schedule, weights in `layout`
+// (constant values), the better of two runs after a warm-up: the probe above, and encoder_bench's bare GEMM.
+struct Int8ScheduleTimes {
+  double onednn_threads = 0.0, row_chunks = 0.0;
+};
+Int8ScheduleTimes time_int8_schedules(const dnnl::engine& engine, std::int64_t m, std::int64_t k, std::int64_t n,
+                                      WeightLayout layout);
+
 class LinearInt8 {
  public:
   LinearInt8() = default;
