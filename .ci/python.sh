@@ -22,6 +22,7 @@ echo "== python: venv ready in $(( $(date +%s) - start )) s"
 
 export CMAKE_BUILD_PARALLEL_LEVEL="${BERTCPP_JOBS:-2}"
 if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"  # as .ci/build.sh
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
 fi
 echo "== python: pip install .[test] (build tree $root/build-pywheel)"
